@@ -1,0 +1,13 @@
+"""physml: physics-informed hybrid interatomic potentials.
+
+Public entry points: :func:`load` (physml models and published potential files),
+:class:`Calculator` (ASE), :class:`Potential`, :func:`save`.
+"""
+
+__version__ = "0.1.0"
+
+from physml.potential import Component, Potential  # noqa: E402
+from physml.io import load, save  # noqa: E402
+from physml.calculator import Calculator  # noqa: E402
+
+__all__ = ["Calculator", "Component", "Potential", "load", "save", "__version__"]

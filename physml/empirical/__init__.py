@@ -1,0 +1,6 @@
+"""Analytic energy terms (EAM, bond order, Tersoff, ZBL, pair potentials, …)."""
+
+from physml.empirical.base import Term
+from physml.empirical.pair import Morse
+
+__all__ = ["Term", "Morse"]

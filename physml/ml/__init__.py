@@ -1,0 +1,1 @@
+"""Descriptors, neural regressors and the physics-informed parameter provider."""

@@ -1,0 +1,220 @@
+"""Neighbour lists and the differentiable interatomic geometry (:class:`Graph`).
+
+Pair *indices* and integer cell *shifts* come from `vesin <https://github.com/Luthaf/vesin>`_
+(a cell-list implementation that is correct for cells smaller than the cutoff, mixed
+periodicity and isolated systems); we do not write our own cell list. The *geometry*
+(interatomic vectors and distances) is then rebuilt in torch from positions and cell,
+
+    r_ij = x_j - x_i + S_ij · h,          (h: cell, rows are lattice vectors)
+
+so that forces (−∂E/∂x) follow from autograd, and the stress follows from the derivative
+with respect to a homogeneous strain ε applied to positions and cell,
+x → x (1 + ε), h → h (1 + ε), σ = (1/V) ∂E/∂ε (ASE sign convention).
+
+A list may be built with a *skin* (cutoff + skin) and reused while no atom moved more
+than skin/2; every consumer applies its own exact distance test through
+:meth:`Graph.pairs`, so results never depend on the skin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import vesin
+
+from physml.system import Batch
+
+
+@dataclass
+class NeighborList:
+    """Full neighbour list of a batch (both i→j and j→i), indices into the batch."""
+
+    i: torch.Tensor  # (E,) long
+    j: torch.Tensor  # (E,) long
+    shifts: torch.Tensor  # (E, 3) integer cell shifts, stored as float of the batch dtype
+    cutoff: float
+
+    @property
+    def n_pairs(self) -> int:
+        return int(self.i.shape[0])
+
+
+def _structure_list(positions: np.ndarray, cell: np.ndarray, pbc: np.ndarray, cutoff: float):
+    n = positions.shape[0]
+    if n == 0:
+        e = np.zeros(0, dtype=np.int64)
+        return e, e, np.zeros((0, 3), dtype=np.int64)
+    periodic = [bool(p) for p in pbc]
+    box = cell.copy()
+    for axis in range(3):
+        if periodic[axis] and np.linalg.norm(box[axis]) < 1e-12:
+            raise ValueError(f"periodic axis {axis} has a zero-length cell vector")
+    if any(periodic):
+        if abs(np.linalg.det(box)) < 1e-12:
+            # vesin needs an invertible box even on non-periodic axes: complete it with
+            # orthogonal vectors there (their length is irrelevant when not periodic).
+            for axis in range(3):
+                if not periodic[axis]:
+                    others = [box[a] for a in range(3) if a != axis]
+                    v = np.cross(others[0], others[1])
+                    if np.linalg.norm(v) < 1e-12:
+                        v = np.eye(3)[axis]
+                    box[axis] = v / np.linalg.norm(v) * 1.0
+    else:
+        box = np.zeros((3, 3))
+    calc = vesin.NeighborList(cutoff=float(cutoff), full_list=True)
+    i, j, S = calc.compute(points=positions, box=box, periodic=periodic, quantities="ijS")
+    return i.astype(np.int64), j.astype(np.int64), S.astype(np.int64)
+
+
+def neighbor_list(batch: Batch, cutoff: float) -> NeighborList:
+    """Full neighbour list of every structure in ``batch`` within ``cutoff`` (Å)."""
+    pos = batch.positions.detach().cpu().numpy().astype(np.float64)
+    cell = batch.cell.detach().cpu().numpy().astype(np.float64)
+    pbc = batch.pbc.cpu().numpy()
+    ptr = batch.ptr.cpu().numpy()
+    ii, jj, ss = [], [], []
+    for b in range(batch.n_structures):
+        lo, hi = int(ptr[b]), int(ptr[b + 1])
+        i, j, S = _structure_list(pos[lo:hi], cell[b], pbc[b], cutoff)
+        ii.append(i + lo)
+        jj.append(j + lo)
+        ss.append(S)
+    dev = batch.positions.device
+    i = torch.as_tensor(np.concatenate(ii) if ii else np.zeros(0, np.int64), device=dev)
+    j = torch.as_tensor(np.concatenate(jj) if jj else np.zeros(0, np.int64), device=dev)
+    S = torch.as_tensor(np.concatenate(ss) if ss else np.zeros((0, 3), np.int64), device=dev)
+    return NeighborList(i=i, j=j, shifts=S.to(batch.positions.dtype), cutoff=float(cutoff))
+
+
+@dataclass
+class Pairs:
+    """Pairs within one cutoff: indices, vectors r_ij = x_j − x_i (+ shift) and distances."""
+
+    i: torch.Tensor
+    j: torch.Tensor
+    vectors: torch.Tensor
+    distances: torch.Tensor
+    index: torch.Tensor  # position of each pair in the parent (full) list
+    cutoff: float
+
+    @property
+    def n_pairs(self) -> int:
+        return int(self.i.shape[0])
+
+
+@dataclass
+class Graph:
+    """Differentiable geometry of a batch, shared by every term and descriptor.
+
+    ``positions`` and ``cell`` are the (possibly strained) tensors that autograd
+    differentiates; ``pairs(rc)`` returns the pairs with r_ij < rc, cached per cutoff.
+    """
+
+    positions: torch.Tensor
+    cell: torch.Tensor
+    species: torch.Tensor
+    batch: torch.Tensor
+    ptr: torch.Tensor
+    n_species: int
+    nlist: NeighborList
+    vectors: torch.Tensor
+    distances: torch.Tensor
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def n_atoms(self) -> int:
+        return int(self.positions.shape[0])
+
+    @property
+    def n_structures(self) -> int:
+        return int(self.cell.shape[0])
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.positions.dtype
+
+    @property
+    def device(self) -> torch.device:
+        return self.positions.device
+
+    def pairs(self, cutoff: float) -> Pairs:
+        """Pairs with 0 < r_ij < ``cutoff`` (must not exceed the list's cutoff)."""
+        key = float(cutoff)
+        if key in self._cache:
+            return self._cache[key]
+        if key > self.nlist.cutoff + 1e-12:
+            raise ValueError(f"requested cutoff {key} Å exceeds the neighbour-list cutoff {self.nlist.cutoff} Å")
+        with torch.no_grad():
+            mask = self.distances < key
+        idx = torch.nonzero(mask, as_tuple=True)[0]
+        if idx.numel() == self.distances.numel():
+            p = Pairs(self.nlist.i, self.nlist.j, self.vectors, self.distances, idx, key)
+        else:
+            p = Pairs(self.nlist.i[idx], self.nlist.j[idx], self.vectors[idx], self.distances[idx], idx, key)
+        self._cache[key] = p
+        return p
+
+    @classmethod
+    def build(
+        cls,
+        batch: Batch,
+        nlist: NeighborList,
+        n_species: int,
+        positions: torch.Tensor | None = None,
+        cell: torch.Tensor | None = None,
+    ) -> "Graph":
+        """Geometry from (possibly strained, grad-requiring) positions and cell."""
+        pos = batch.positions if positions is None else positions
+        h = batch.cell if cell is None else cell
+        # shift vectors: S_ij · h of the structure that pair (i, j) belongs to
+        pair_cell = h[batch.batch[nlist.i]] if nlist.n_pairs else h.new_zeros((0, 3, 3))
+        shift_vec = torch.einsum("ek,ekl->el", nlist.shifts, pair_cell)
+        vec = pos[nlist.j] - pos[nlist.i] + shift_vec
+        dist = torch.linalg.norm(vec, dim=-1)
+        return cls(
+            positions=pos,
+            cell=h,
+            species=batch.species,
+            batch=batch.batch,
+            ptr=batch.ptr,
+            n_species=n_species,
+            nlist=nlist,
+            vectors=vec,
+            distances=dist,
+        )
+
+
+class NeighborCache:
+    """Reuse a neighbour list across calls while atoms moved less than skin/2.
+
+    The list is rebuilt when the number of atoms, species, cell or periodicity change,
+    or when any atom moved more than half the skin since the last build (Verlet criterion).
+    """
+
+    def __init__(self, skin: float = 1.0):
+        self.skin = float(skin)
+        self._key = None
+        self._ref_positions: torch.Tensor | None = None
+        self._nlist: NeighborList | None = None
+        self.builds = 0
+
+    def get(self, batch: Batch, cutoff: float) -> NeighborList:
+        key = (
+            batch.n_atoms,
+            tuple(batch.ptr.tolist()) if batch.n_structures < 64 else batch.ptr.sum().item(),
+            batch.cell.detach().cpu().numpy().tobytes(),
+            batch.pbc.cpu().numpy().tobytes(),
+            float(cutoff),
+        )
+        if self._nlist is not None and key == self._key and self._ref_positions is not None:
+            disp = (batch.positions.detach() - self._ref_positions).norm(dim=-1)
+            if disp.numel() == 0 or float(disp.max()) < 0.5 * self.skin:
+                return self._nlist
+        self._nlist = neighbor_list(batch, cutoff + self.skin)
+        self._key = key
+        self._ref_positions = batch.positions.detach().clone()
+        self.builds += 1
+        return self._nlist
