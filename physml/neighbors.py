@@ -29,19 +29,25 @@ from physml.system import Batch
 
 @dataclass
 class NeighborList:
-    """Full neighbour list of a batch (both i→j and j→i), indices into the batch."""
+    """Neighbour list of a batch, indices into the batch.
+
+    ``full=True`` (default): both i→j and j→i are listed. ``full=False``: each unordered
+    pair (and each pair of periodic images) once — only for terms that declare
+    ``supports_half_list`` and tally both directions themselves.
+    """
 
     i: torch.Tensor  # (E,) long
     j: torch.Tensor  # (E,) long
     shifts: torch.Tensor  # (E, 3) integer cell shifts, stored as float of the batch dtype
     cutoff: float
+    full: bool = True
 
     @property
     def n_pairs(self) -> int:
         return int(self.i.shape[0])
 
 
-def _structure_list(positions: np.ndarray, cell: np.ndarray, pbc: np.ndarray, cutoff: float):
+def _structure_list(positions: np.ndarray, cell: np.ndarray, pbc: np.ndarray, cutoff: float, full: bool = True):
     n = positions.shape[0]
     if n == 0:
         e = np.zeros(0, dtype=np.int64)
@@ -64,13 +70,15 @@ def _structure_list(positions: np.ndarray, cell: np.ndarray, pbc: np.ndarray, cu
                     box[axis] = v / np.linalg.norm(v) * 1.0
     else:
         box = np.zeros((3, 3))
-    calc = vesin.NeighborList(cutoff=float(cutoff), full_list=True)
+    calc = vesin.NeighborList(cutoff=float(cutoff), full_list=full)
     i, j, S = calc.compute(points=positions, box=box, periodic=periodic, quantities="ijS")
     return i.astype(np.int64), j.astype(np.int64), S.astype(np.int64)
 
 
-def neighbor_list(batch: Batch, cutoff: float) -> NeighborList:
-    """Full neighbour list of every structure in ``batch`` within ``cutoff`` (Å)."""
+def neighbor_list(batch: Batch, cutoff: float, full: bool = True) -> NeighborList:
+    """Neighbour list of every structure in ``batch`` within ``cutoff`` (Å), full or half.
+
+    Pairs are sorted by centre atom i (then j), which keeps gathers cache-friendly."""
     pos = batch.positions.detach().cpu().numpy().astype(np.float64)
     cell = batch.cell.detach().cpu().numpy().astype(np.float64)
     pbc = batch.pbc.cpu().numpy()
@@ -78,7 +86,10 @@ def neighbor_list(batch: Batch, cutoff: float) -> NeighborList:
     ii, jj, ss = [], [], []
     for b in range(batch.n_structures):
         lo, hi = int(ptr[b]), int(ptr[b + 1])
-        i, j, S = _structure_list(pos[lo:hi], cell[b], pbc[b], cutoff)
+        i, j, S = _structure_list(pos[lo:hi], cell[b], pbc[b], cutoff, full)
+        if len(i):
+            order = np.lexsort((j, i))
+            i, j, S = i[order], j[order], S[order]
         ii.append(i + lo)
         jj.append(j + lo)
         ss.append(S)
@@ -86,7 +97,7 @@ def neighbor_list(batch: Batch, cutoff: float) -> NeighborList:
     i = torch.as_tensor(np.concatenate(ii) if ii else np.zeros(0, np.int64), device=dev)
     j = torch.as_tensor(np.concatenate(jj) if jj else np.zeros(0, np.int64), device=dev)
     S = torch.as_tensor(np.concatenate(ss) if ss else np.zeros((0, 3), np.int64), device=dev)
-    return NeighborList(i=i, j=j, shifts=S.to(batch.positions.dtype), cutoff=float(cutoff))
+    return NeighborList(i=i, j=j, shifts=S.to(batch.positions.dtype), cutoff=float(cutoff), full=full)
 
 
 @dataclass
@@ -97,8 +108,9 @@ class Pairs:
     j: torch.Tensor
     vectors: torch.Tensor
     distances: torch.Tensor
-    index: torch.Tensor  # position of each pair in the parent (full) list
+    index: torch.Tensor  # position of each pair in the parent list
     cutoff: float
+    full: bool = True  # False: each unordered pair once (tally both directions)
 
     @property
     def n_pairs(self) -> int:
@@ -151,9 +163,9 @@ class Graph:
             mask = self.distances < key
         idx = torch.nonzero(mask, as_tuple=True)[0]
         if idx.numel() == self.distances.numel():
-            p = Pairs(self.nlist.i, self.nlist.j, self.vectors, self.distances, idx, key)
+            p = Pairs(self.nlist.i, self.nlist.j, self.vectors, self.distances, idx, key, self.nlist.full)
         else:
-            p = Pairs(self.nlist.i[idx], self.nlist.j[idx], self.vectors[idx], self.distances[idx], idx, key)
+            p = Pairs(self.nlist.i[idx], self.nlist.j[idx], self.vectors[idx], self.distances[idx], idx, key, self.nlist.full)
         self._cache[key] = p
         return p
 
@@ -201,19 +213,20 @@ class NeighborCache:
         self._nlist: NeighborList | None = None
         self.builds = 0
 
-    def get(self, batch: Batch, cutoff: float) -> NeighborList:
+    def get(self, batch: Batch, cutoff: float, full: bool = True) -> NeighborList:
         key = (
             batch.n_atoms,
             tuple(batch.ptr.tolist()) if batch.n_structures < 64 else batch.ptr.sum().item(),
             batch.cell.detach().cpu().numpy().tobytes(),
             batch.pbc.cpu().numpy().tobytes(),
             float(cutoff),
+            bool(full),
         )
         if self._nlist is not None and key == self._key and self._ref_positions is not None:
             disp = (batch.positions.detach() - self._ref_positions).norm(dim=-1)
             if disp.numel() == 0 or float(disp.max()) < 0.5 * self.skin:
                 return self._nlist
-        self._nlist = neighbor_list(batch, cutoff + self.skin)
+        self._nlist = neighbor_list(batch, cutoff + self.skin, full=full)
         self._key = key
         self._ref_positions = batch.positions.detach().clone()
         self.builds += 1

@@ -97,6 +97,16 @@ class Potential(nn.Module):
         return max([c.cutoff for c in self.components] + [0.0])
 
     @property
+    def needs_full_list(self) -> bool:
+        """False only if every term handles half lists and no provider reads the environment."""
+        for c in self.components:
+            if not getattr(c.term, "supports_half_list", False):
+                return True
+            if getattr(c.provider, "cutoff", 0.0) > 0 or c.provider.kind != "constant":
+                return True
+        return False
+
+    @property
     def dtype(self) -> torch.dtype:
         return self.reference_energies.dtype
 
@@ -133,7 +143,9 @@ class Potential(nn.Module):
         has no volume). ``create_graph`` keeps the graph for force/stress training.
         """
         if nlist is None:
-            nlist = neighbor_list(batch, self.cutoff)
+            nlist = neighbor_list(batch, self.cutoff, full=self.needs_full_list)
+        elif not nlist.full and self.needs_full_list:
+            raise ValueError("this potential needs a full neighbour list")
         pos = batch.positions
         cell = batch.cell
         inputs = []

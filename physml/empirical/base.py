@@ -23,6 +23,10 @@ class Term(nn.Module):
 
     kind: str = "abstract"
     cutoff: float = 0.0
+    #: True if :meth:`energies` handles a half neighbour list (``graph.pairs(rc).full`` is
+    #: False: each unordered pair once, both directions tallied by the term). Only valid
+    #: when the term's pair functions do not depend on per-atom parameters of i vs j.
+    supports_half_list: bool = False
 
     def __init__(self, species: Sequence[str]):
         super().__init__()
