@@ -1,0 +1,139 @@
+"""Export a physml potential for LAMMPS: potential file(s) plus an include snippet.
+
+``export_lammps(potential, out_dir, route=None)`` writes the files of one route and
+``physml.lmp``, a snippet meant to be included after ``read_data``::
+
+    # species: Al
+    # route: native; cutoff 6.287 Å; physml 0.1.0; model sha256 …
+    pair_style eam/alloy
+    pair_coeff * * Al.eam.alloy Al
+    mass 1 26.9815385
+
+Routes:
+
+* ``native`` — analytic models with constant parameters as LAMMPS' own pair styles:
+  tabulated/analytic EAM → ``eam/alloy`` (or ``eam/fs``) setfl, Tersoff → ``tersoff``,
+  ZBL → ``hybrid/overlay … zbl``.
+* ``pinn`` — PINN bond-order models → the ``.pinn`` file of the authors' ``pair_style pinn``.
+* ``plugin`` — any physml model → a TorchScript model for the physml LAMMPS plugin
+  (``plugin load``, ``pair_style physml``).
+
+Without ``route`` the most native route that represents the model exactly is chosen.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from physml import __version__
+from physml.io.model_file import model_hash
+from physml.potential import Potential
+from physml.species import SpeciesMap
+
+ROUTES = ("native", "pinn", "plugin")
+
+
+@dataclass
+class ExportResult:
+    route: str
+    files: list[Path]
+    snippet: Path
+    pair_commands: list[str]
+    notes: list[str] = field(default_factory=list)
+
+
+def _constant(pot: Potential) -> bool:
+    return all(c.provider.kind == "constant" for c in pot.components)
+
+
+def _kinds(pot: Potential) -> list[str]:
+    return [c.term.kind for c in pot.components]
+
+
+def native_supported(pot: Potential) -> tuple[bool, str]:
+    """Whether the native route can represent ``pot`` (and why not)."""
+    if not _constant(pot):
+        return False, "per-atom (physics-informed) parameters have no native LAMMPS pair style"
+    kinds = [k for k in _kinds(pot) if k != "zbl"]
+    if len(kinds) != 1:
+        return False, f"native route needs one main term (+ optional ZBL), got {_kinds(pot)}"
+    k = kinds[0]
+    if k.startswith("eam") or k == "tersoff":
+        return True, ""
+    return False, f"no native LAMMPS writer for term {k!r}"
+
+
+def choose_route(pot: Potential) -> str:
+    ok, _ = native_supported(pot)
+    if ok:
+        return "native"
+    if _kinds(pot) == ["pinn_bop"]:
+        return "pinn"
+    return "plugin"
+
+
+def _snippet(pot: Potential, route: str, pair_commands: list[str], notes: list[str]) -> str:
+    smap = SpeciesMap(pot.species)
+    lines = [
+        f"# species: {' '.join(pot.species)}",
+        f"# route: {route}; cutoff {pot.cutoff:.6g} Å; physml {__version__}",
+        f"# model sha256: {model_hash(pot)}",
+        "# include this file after read_data (LAMMPS atom types 1..n = species above, units metal)",
+    ]
+    lines += [f"# {n}" for n in notes]
+    lines += pair_commands
+    lines += [f"mass {k + 1} {m!r}" for k, m in enumerate(smap.masses())]
+    return "\n".join(lines) + "\n"
+
+
+def export_lammps(
+    pot: Potential,
+    out_dir: str | os.PathLike,
+    route: str | None = None,
+    name: str | None = None,
+    **options,
+) -> ExportResult:
+    """Write the LAMMPS files of ``route`` and ``physml.lmp`` into ``out_dir``.
+
+    Options (native EAM): ``nrho``, ``drho``, ``nr``, ``dr`` grid of the setfl tables.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    route = route or choose_route(pot)
+    if route not in ROUTES:
+        raise ValueError(f"unknown route {route!r}; choose one of {ROUTES}")
+    stem = name or "".join(pot.species)
+    species = " ".join(pot.species)
+    notes: list[str] = []
+    if route == "native":
+        ok, why = native_supported(pot)
+        if not ok:
+            raise ValueError(f"route native: {why}; use --route plugin")
+        from physml.export.native import write_native
+
+        files, cmds, notes = write_native(pot, out, stem, **options)
+    elif route == "pinn":
+        if _kinds(pot) != ["pinn_bop"]:
+            raise ValueError(f"route pinn needs a single PINN bond-order term, got {_kinds(pot)}")
+        from physml.io.pinn_file import write_pinn
+
+        f = out / f"{stem}.pinn"
+        write_pinn(pot, f)
+        files = [f]
+        cmds = ["pair_style pinn", f"pair_coeff * * {f.name} {species}"]
+        notes = ["pair_style pinn is the authors' USER-PINN package (not part of LAMMPS releases); requires newton on"]
+    else:
+        from physml.export.torchscript import export_torchscript
+
+        f = out / f"{stem}.pt"
+        export_torchscript(pot, f)
+        files = [f]
+        cmds = ["# plugin load /path/to/libphysmlplugin.so   (build it with: physml build-lammps-plugin)", "pair_style physml", f"pair_coeff * * {f.name} {species}"]
+        notes = ["requires newton on (the default)"]
+    snippet = out / "physml.lmp"
+    tmp = snippet.with_suffix(".lmp.tmp")
+    tmp.write_text(_snippet(pot, route, cmds, notes))
+    os.replace(tmp, snippet)
+    return ExportResult(route=route, files=files, snippet=snippet, pair_commands=[c for c in cmds if not c.startswith("#")], notes=notes)
