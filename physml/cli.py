@@ -21,6 +21,52 @@ def _demo(args) -> int:
     return run(args.potential, args.structures)
 
 
+def _repo(args) -> int:
+    import json
+
+    from physml.repository import Repository, default_root
+
+    repo = Repository(args.repo or default_root())
+    if args.repo_command == "add":
+        e = repo.add(args.model, name=args.name, description=args.description or "")
+        print(f"added {e.name} ({e.hash[:12]}) to {repo.root}")
+    elif args.repo_command == "list":
+        entries = repo.entries(species=args.species, term=args.term)
+        if not entries:
+            print(f"no models in {repo.root}" + (" matching the filter" if args.species or args.term else ""))
+        for e in entries:
+            print(e.summary())
+    elif args.repo_command == "show":
+        e = repo.find(args.name)
+        d = dict(e.__dict__)
+        d["absolute_path"] = str(repo.root / e.path)
+        d["children"] = [c.name for c in repo.children(args.name)]
+        d["parents"] = [next((x.name for x in repo.entries() if x.hash == h), h) for h in e.parents]
+        print(json.dumps(d, indent=2))
+    elif args.repo_command == "remove":
+        repo.remove(args.name)
+        print(f"removed {args.name}")
+    return 0
+
+
+def _export(args) -> int:
+    from physml.export.lammps import export_lammps
+    from physml.io import load
+
+    if args.format != "lammps":
+        raise ValueError(f"unknown export format {args.format!r} (supported: lammps)")
+    pot = load(args.model)
+    opts = {k: v for k, v in (("nrho", args.nrho), ("nr", args.nr)) if v is not None}
+    res = export_lammps(pot, args.out, route=args.route, **opts)
+    print(f"route: {res.route}")
+    for f in res.files:
+        print(f"wrote {f}")
+    print(f"wrote {res.snippet}")
+    for n in res.notes:
+        print(f"note: {n}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="physml", description="physics-informed interatomic potentials")
     sub = p.add_subparsers(dest="command", required=True)
@@ -31,6 +77,31 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--potential", help="potential file (default $PHYSML_DATA_DIR/potentials/Al99.eam.alloy)")
     s.add_argument("--structures", help="structure file (default: the shipped demo set)")
     s.set_defaults(func=_demo)
+
+    s = sub.add_parser("export", help="write LAMMPS potential files plus a pair_style/pair_coeff snippet")
+    s.add_argument("model")
+    s.add_argument("--format", default="lammps", choices=["lammps"])
+    s.add_argument("--route", choices=["native", "pinn", "plugin"], help="default: the most native exact route")
+    s.add_argument("--out", required=True, help="output directory")
+    s.add_argument("--nrho", type=int, help="native EAM: density grid points")
+    s.add_argument("--nr", type=int, help="native EAM: distance grid points")
+    s.set_defaults(func=_export)
+
+    s = sub.add_parser("repo", help="local potential repository (add / list / show / remove)")
+    s.add_argument("--repo", help="repository folder (default $PHYSML_REPO or ~/.physml/repository)")
+    rs = s.add_subparsers(dest="repo_command", required=True)
+    r = rs.add_parser("add", help="copy a physml model into the repository")
+    r.add_argument("model")
+    r.add_argument("--name")
+    r.add_argument("--description")
+    r = rs.add_parser("list", help="list models")
+    r.add_argument("--species", nargs="+", help="only models containing all these species")
+    r.add_argument("--term", help="only models with this term kind")
+    r = rs.add_parser("show", help="full record of a model, with parents and children")
+    r.add_argument("name")
+    r = rs.add_parser("remove", help="remove a model (refused while others inherit it)")
+    r.add_argument("name")
+    s.set_defaults(func=_repo)
     return p
 
 
