@@ -17,7 +17,7 @@ import torch
 from ase import Atoms
 from torch import nn
 
-from physml.empirical.base import Term
+from physml.empirical.base import Term, double_backward
 from physml.neighbors import Graph, NeighborList, neighbor_list
 from physml.parameters import ConstantPerSpecies, ParameterProvider
 from physml.species import SpeciesMap
@@ -162,7 +162,11 @@ class Potential(nn.Module):
             cell = torch.einsum("bij,bjk->bik", cell, deform)
             inputs.append(eps)
         graph = Graph.build(batch, nlist, len(self.species), positions=pos, cell=cell)
-        e_atom = self.site_energies(graph)
+        if create_graph:
+            with double_backward():
+                e_atom = self.site_energies(graph)
+        else:
+            e_atom = self.site_energies(graph)
         energy = torch.zeros(batch.n_structures, dtype=e_atom.dtype, device=e_atom.device)
         energy = energy.index_add(0, batch.batch, e_atom)
         out = {"energy": energy, "energies": e_atom}

@@ -2,5 +2,6 @@
 
 from physml.empirical.base import Term
 from physml.empirical.pair import Morse
+from physml.empirical.eam import TabulatedEAM
 
-__all__ = ["Term", "Morse"]
+__all__ = ["Term", "Morse", "TabulatedEAM"]

@@ -56,3 +56,24 @@ class Term(nn.Module):
 
     def describe(self) -> str:
         return f"{self.kind} (cutoff {self.cutoff:g} Å)"
+
+
+_DOUBLE_BACKWARD = [False]
+
+
+def needs_double_backward() -> bool:
+    """True inside :class:`double_backward`: terms must build fully differentiable graphs
+    (forces/stress enter a training loss), so fused first-derivative kernels are off."""
+    return _DOUBLE_BACKWARD[0]
+
+
+class double_backward:
+    """Context manager used by :meth:`Potential.forward` when ``create_graph=True``."""
+
+    def __enter__(self):
+        self._old = _DOUBLE_BACKWARD[0]
+        _DOUBLE_BACKWARD[0] = True
+        return self
+
+    def __exit__(self, *exc):
+        _DOUBLE_BACKWARD[0] = self._old
