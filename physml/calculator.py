@@ -48,7 +48,7 @@ class Calculator(_AseCalculator):
             raise PropertyNotImplementedError("stress needs a cell periodic in all three directions")
         batch = self.potential.batch(atoms)
         nlist = self.neighbors.get(batch, self.potential.cutoff, full=self.potential.needs_full_list)
-        out = self.potential(batch, nlist=nlist, forces=True, stress=want_stress or atoms.pbc.all())
+        out = self.potential(batch, nlist=nlist, forces=True, stress=want_stress)
         e = float(out["energy"][0].detach())
         self.results["energy"] = e
         self.results["free_energy"] = e

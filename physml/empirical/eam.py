@@ -27,6 +27,7 @@ import torch
 
 from physml.empirical.base import Term, needs_double_backward as _needs_double_backward
 from physml.empirical.spline import lammps_spline_coefficients, locate
+from physml.neighbors import segment_sum
 from physml.parameters import ParameterSpec
 from physml.registry import register_term
 
@@ -36,21 +37,16 @@ def _scatter(n: int, index: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
 
 
 def _cubic(table: torch.Tensor, rows: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
-    """LAMMPS cubic with straight-through clamp of p at 1 (see spline.evaluate)."""
+    """LAMMPS cubic with straight-through clamp of p at 1 (see spline.evaluate).
+    ``table`` is (4, K): contiguous rows c3, c4, c5, c6."""
     pc = p - (p - torch.clamp(p, max=1.0)).detach()
-    c3 = table[:, 0][rows]
-    c4 = table[:, 1][rows]
-    c5 = table[:, 2][rows]
-    c6 = table[:, 3][rows]
+    c3, c4, c5, c6 = (torch.index_select(table[k], 0, rows) for k in range(4))
     return ((c3 * pc + c4) * pc + c5) * pc + c6
 
 
 def _cubic_and_slope(table: torch.Tensor, rows: torch.Tensor, p: torch.Tensor):
     pc = torch.clamp(p, max=1.0)
-    c3 = table[:, 0][rows]
-    c4 = table[:, 1][rows]
-    c5 = table[:, 2][rows]
-    c6 = table[:, 3][rows]
+    c3, c4, c5, c6 = (torch.index_select(table[k], 0, rows) for k in range(4))
     val = ((c3 * pc + c4) * pc + c5) * pc + c6
     dval = (3.0 * c3 * pc + 2.0 * c4) * pc + c5  # d/dp
     return val, dval
@@ -61,14 +57,14 @@ class _FusedTabulatedEAM(torch.autograd.Function):
     (LAMMPS' algorithm). Used for inference; training (double backward) uses autograd."""
 
     @staticmethod
-    def forward(ctx, r, i, j, si, sj, n_atoms, species, term, half):  # type: ignore[override]
+    def forward(ctx, r, i, j, si, sj, n_atoms, species, term, half, counts):  # type: ignore[override]
         S = term.n_species
         nr, nrho = term.nr, term.nrho
         inv_dr, inv_drho = 1.0 / term.dr, 1.0 / term.drho
         m, p = locate(r, inv_dr, nr)
         rho_ij, drho_ij = _cubic_and_slope(term.rho_table, (sj * S + si) * nr + m, p)
         z2, dz2 = _cubic_and_slope(term.z2r_table, (si * S + sj) * nr + m, p)
-        rho = _scatter(n_atoms, i, rho_ij)
+        rho = segment_sum(rho_ij, counts)
         if half:
             rho_ji, drho_ji = _cubic_and_slope(term.rho_table, (si * S + sj) * nr + m, p)
             rho = rho + _scatter(n_atoms, j, rho_ji)
@@ -79,7 +75,7 @@ class _FusedTabulatedEAM(torch.autograd.Function):
         F = torch.where(over, F + fp * (rho - term.rhomax), F)
         recip = 1.0 / r
         phi = z2 * recip
-        e = F + _scatter(n_atoms, i, 0.5 * phi)
+        e = F + segment_sum(0.5 * phi, counts)
         if half:
             e = e + _scatter(n_atoms, j, 0.5 * phi)
         # dE_i/dr pieces: per pair derivative of the pair energy and of densities
@@ -97,7 +93,7 @@ class _FusedTabulatedEAM(torch.autograd.Function):
         if ctx.half:
             gj = g[j]
             grad = grad + gj * (fp[j] * rhop_ji + 0.5 * phip)
-        return grad, None, None, None, None, None, None, None, None
+        return grad, None, None, None, None, None, None, None, None, None
 
 
 @register_term("eam_tabulated")
@@ -162,9 +158,12 @@ class TabulatedEAM(Term):
         rhot = np.concatenate([lammps_spline_coefficients(rho[b, a]) for b in range(S) for a in range(S)])
         z2rt = np.concatenate([lammps_spline_coefficients(z2r[a, b]) for a in range(S) for b in range(S)])
         dev, dt = self.F_values.device, self.F_values.dtype
-        self.register_buffer("frho_table", torch.as_tensor(frho, device=dev, dtype=dt), persistent=False)
-        self.register_buffer("rho_table", torch.as_tensor(rhot, device=dev, dtype=dt), persistent=False)
-        self.register_buffer("z2r_table", torch.as_tensor(z2rt, device=dev, dtype=dt), persistent=False)
+        def cols(t):  # (4, K) contiguous coefficient rows
+            return torch.as_tensor(np.ascontiguousarray(t.T), device=dev, dtype=dt)
+
+        self.register_buffer("frho_table", cols(frho), persistent=False)
+        self.register_buffer("rho_table", cols(rhot), persistent=False)
+        self.register_buffer("z2r_table", cols(z2rt), persistent=False)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
@@ -183,8 +182,8 @@ class TabulatedEAM(Term):
         si = graph.species[pr.i]
         sj = graph.species[pr.j]
         fused = not torch.is_grad_enabled() or not _needs_double_backward()
-        if fused and r.requires_grad:
-            return _FusedTabulatedEAM.apply(r, pr.i, pr.j, si, sj, graph.n_atoms, graph.species, self, half)
+        if fused and r.requires_grad and r.device.type == "cpu":
+            return _FusedTabulatedEAM.apply(r, pr.i, pr.j, si, sj, graph.n_atoms, graph.species, self, half, pr.counts(graph.n_atoms))
         return self._energies_autograd(graph.n_atoms, graph.species, pr.i, pr.j, si, sj, r, half)
 
     def _energies_autograd(self, n_atoms, species, i, j, si, sj, r, half):
