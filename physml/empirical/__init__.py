@@ -2,6 +2,6 @@
 
 from physml.empirical.base import Term
 from physml.empirical.pair import Morse
-from physml.empirical.eam import TabulatedEAM
+from physml.empirical.eam import AnalyticEAM, TabulatedEAM
 
-__all__ = ["Term", "Morse", "TabulatedEAM"]
+__all__ = ["Term", "Morse", "TabulatedEAM", "AnalyticEAM"]
