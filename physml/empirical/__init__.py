@@ -2,6 +2,7 @@
 
 from physml.empirical.base import Term
 from physml.empirical.pair import Morse
+from physml.empirical.zbl import ZBL
 from physml.empirical.eam import AnalyticEAM, TabulatedEAM
 
-__all__ = ["Term", "Morse", "TabulatedEAM", "AnalyticEAM"]
+__all__ = ["Term", "Morse", "TabulatedEAM", "AnalyticEAM", "ZBL"]
