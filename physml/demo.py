@@ -49,7 +49,7 @@ def run(potential: str | None = None, structures: str | None = None) -> int:
         t = time.perf_counter()
         e = atoms.get_potential_energy()
         f = atoms.get_forces()
-        p = -np.trace(atoms.get_stress().reshape(-1)[:3] * np.eye(3)) / 3 if atoms.pbc.all() else float("nan")
+        p = -atoms.get_stress()[:3].mean() if atoms.pbc.all() else float("nan")
         dt = time.perf_counter() - t
         total_atoms += len(atoms)
         total_time += dt
