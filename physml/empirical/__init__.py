@@ -3,6 +3,7 @@
 from physml.empirical.base import Term
 from physml.empirical.pair import Morse
 from physml.empirical.zbl import ZBL
+from physml.empirical.bop import PinnBOP
 from physml.empirical.eam import AnalyticEAM, TabulatedEAM
 
-__all__ = ["Term", "Morse", "TabulatedEAM", "AnalyticEAM", "ZBL"]
+__all__ = ["Term", "Morse", "TabulatedEAM", "AnalyticEAM", "ZBL", "PinnBOP"]

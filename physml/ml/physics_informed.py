@@ -1,0 +1,143 @@
+"""The physics-informed parameter provider and the pure-neural site-energy term.
+
+:class:`PhysicsInformed` (Mishin's PINN idea, Purja Pun et al., Nat. Commun. 10, 2339
+(2019)): each atom's analytic parameters are
+
+    p_i = p0[s_i] + NN_{s_i}(scale_{s_i} ⊙ G_i)     (raw values; the term's transforms follow)
+
+with G_i the descriptors. ``baseline=False`` gives p_i = NN(G_i) (PINN files with flag 0).
+Descriptor scaling is multiplicative only (no centring), so a descriptor block that is
+zero because a species is absent stays exactly zero — the inheritance contract of alloys.
+
+A *pure neural potential* is the same machinery with the :class:`SiteEnergy` term
+(E_i = p_i, one parameter per atom), so physics-informed and purely mathematical models
+can be compared with identical descriptors and networks.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import nn
+
+from physml.empirical.base import Term
+from physml.ml.descriptors import Descriptor, descriptor_from_config
+from physml.ml.mlp import SpeciesNetworks
+from physml.parameters import ParameterLayout, ParameterProvider, ParameterSpec
+from physml.registry import register_provider, register_term
+
+
+@register_provider("physics_informed")
+class PhysicsInformed(ParameterProvider):
+    """p_i = p0[s_i] + NN_{s_i}(scale ⊙ G_i) for every per-atom parameter of a term.
+
+    Args:
+        specs: the term's parameter specs (defines the output layout).
+        n_species: number of species.
+        descriptor: the descriptor module.
+        hidden: hidden layer sizes.
+        activation: hidden activation.
+        shared_network: one network for all species whose output holds every species'
+            block (the ``.pinn`` convention), instead of one network per species.
+        baseline: add p0 (else p = NN output).
+        out_scale: multiplies the network output (small values start near p0).
+    """
+
+    kind = "physics_informed"
+
+    def __init__(
+        self,
+        specs: Sequence[ParameterSpec],
+        n_species: int,
+        descriptor: Descriptor,
+        hidden: Sequence[int] = (16, 16),
+        activation: str = "pinn_sigmoid",
+        shared_network: bool = False,
+        baseline: bool = True,
+        out_scale: float = 1.0,
+        central_species_blocks: bool = False,
+        seed: int | None = 0,
+    ):
+        super().__init__()
+        self.layout = ParameterLayout(specs, n_species)
+        self.specs = list(specs)
+        self.n_species = n_species
+        self.descriptor = descriptor
+        self.cutoff = float(descriptor.cutoff)
+        self.hidden = [int(h) for h in hidden]
+        self.activation = activation
+        self.shared_network = bool(shared_network)
+        self.use_baseline = bool(baseline)
+        self.out_scale = float(out_scale)
+        # "kind 2" PINN inputs: the descriptor vector sits in the block of the central species
+        self.central_species_blocks = bool(central_species_blocks)
+        n_in = descriptor.n_features(n_species) * (n_species if self.central_species_blocks else 1)
+        P = self.layout.size
+        n_out = P * n_species if self.shared_network else P
+        self.networks = SpeciesNetworks(n_species, [n_in] + self.hidden + [n_out], activation, shared=self.shared_network, seed=seed)
+        p0 = torch.zeros(n_species, P, dtype=torch.float64)
+        for spec in self.layout.specs:
+            p0[:, self.layout.slices[spec.name]] = spec.inverse(spec.default)
+        self.p0 = nn.Parameter(p0)
+        self.register_buffer("scale", torch.ones(n_species, n_in, dtype=torch.float64))
+        self._last_nn: torch.Tensor | None = None
+
+    def forward(self, graph) -> torch.Tensor:
+        G = self.descriptor(graph)
+        if self.central_species_blocks:
+            onehot = torch.nn.functional.one_hot(graph.species, self.n_species).to(G.dtype)
+            G = (onehot[:, :, None] * G[:, None, :]).reshape(G.shape[0], -1)
+        x = G * self.scale[graph.species]
+        y = self.networks(x, graph.species)
+        if self.shared_network:
+            P = self.layout.size
+            y = y.reshape(-1, self.n_species, P).gather(1, graph.species.view(-1, 1, 1).expand(-1, 1, P)).squeeze(1)
+        y = y * self.out_scale
+        self._last_nn = y
+        return self.p0[graph.species] + y if self.use_baseline else y
+
+    def regularization(self) -> torch.Tensor | None:
+        """Mean squared network perturbation of the last evaluation (keeps p_i near p0)."""
+        return None if self._last_nn is None else (self._last_nn**2).mean()
+
+    def set_baseline(self, values: dict[str, object]) -> None:
+        """Set p0 from physical values (tables per species, like ConstantPerSpecies)."""
+        from physml.parameters import ConstantPerSpecies
+
+        c = ConstantPerSpecies(self.specs, self.n_species, values)
+        with torch.no_grad():
+            self.p0.copy_(c.table())
+
+    def config(self) -> dict:
+        return {
+            "descriptor": self.descriptor.config(), "hidden": self.hidden, "activation": self.activation,
+            "shared_network": self.shared_network, "baseline": self.use_baseline, "out_scale": self.out_scale,
+            "central_species_blocks": self.central_species_blocks,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict, term) -> "PhysicsInformed":
+        cfg = dict(config)
+        desc = descriptor_from_config(cfg.pop("descriptor"))
+        return cls(term.parameter_specs(), term.n_species, desc, seed=None, **cfg)
+
+
+@register_term("site_energy")
+class SiteEnergy(Term):
+    """E_i = p_i: with a :class:`PhysicsInformed` provider this is a pure neural-network
+    potential (Behler–Parrinello style) built from the same descriptors and networks."""
+
+    def __init__(self, species: Sequence[str], default: float = 0.0):
+        super().__init__(species)
+        self.default = float(default)
+        self.cutoff = 0.0
+
+    def parameter_specs(self) -> list[ParameterSpec]:
+        return [ParameterSpec("E", "element", self.default, unit="eV", doc="site energy")]
+
+    def energies(self, graph, params) -> torch.Tensor:
+        return params["E"]
+
+    def config(self) -> dict:
+        return {"default": self.default}
