@@ -107,3 +107,16 @@ def test_model_round_trip(pot, tmp_path):
     a, b = pot.evaluate(at)[0], back.evaluate(at)[0]
     assert a["energy"] == b["energy"]
     np.testing.assert_array_equal(a["forces"], b["forces"])
+
+
+def test_chunked_inference_equals_full(pot):
+    from physml.neighbors import neighbor_list
+
+    at = alloy_crystal(n=3, seed=4)
+    b = pot.batch(at)
+    nl = neighbor_list(b, pot.cutoff, full=True)
+    ref = pot(b, nlist=nl)
+    pot.chunk_atoms = 7
+    got = pot(b, nlist=nl)
+    for k in ("energy", "energies", "forces", "stress"):
+        assert np.abs((got[k] - ref[k]).detach().numpy()).max() < 1e-10, k

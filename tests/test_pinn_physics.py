@@ -163,3 +163,17 @@ def test_isolated_atom_and_dimer_far_apart():
     assert e1 == 0.0  # a free atom has zero BOP energy
     far = Atoms("Al2", positions=[[0, 0, 0], [30, 0, 0]])
     assert pot.evaluate(far, stress=False)[0]["energy"] == 0.0
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_chunked_inference_equals_full(name):
+    """Large cells are evaluated in chunks of centre atoms: exact by locality."""
+    pot, sp = MODELS[name]()
+    at = crystal(sp, n=2, seed=7)
+    ref = pot.evaluate(at)[0]
+    pot.chunk_atoms = 5
+    got = pot.evaluate(at)[0]
+    assert got["energy"] == pytest.approx(ref["energy"], abs=1e-10)
+    np.testing.assert_allclose(got["forces"], ref["forces"], atol=1e-10)
+    np.testing.assert_allclose(got["stress"], ref["stress"], atol=1e-12)
+    np.testing.assert_allclose(got["energies"], ref["energies"], atol=1e-10)

@@ -88,16 +88,18 @@ class PinnBOP(Term):
             within = torch.arange(total, device=i.device) - torch.repeat_interleave(torch.cumsum(cnt, 0) - cnt, cnt)
             k_entry = order[seg_start[ib][bond_of] + within]
             j_entry = bonds[bond_of]
-            keep = k_entry != j_entry
+            # exact test x_ijk < r_c without autograd, on 1-D coordinate gathers
+            vt = pr.vectors.detach().t().contiguous()
+            d2 = torch.zeros_like(rd[k_entry])
+            for c in range(3):
+                d = vt[c][k_entry] - vt[c][j_entry]
+                d2 += d * d
+            xd = rd[k_entry] + torch.sqrt(d2) - rd[j_entry]
+            keep = (xd < rc) & (k_entry != j_entry)
             bond_of, k_entry, j_entry = bond_of[keep], k_entry[keep], j_entry[keep]
         v = pr.vectors
-        vij = v[j_entry]
-        vik = v[k_entry]
-        rjk = torch.linalg.norm(vik - vij, dim=-1)
+        rjk = torch.linalg.norm(v[k_entry] - v[j_entry], dim=-1)
         x = r[k_entry] + rjk - r[j_entry]
-        with torch.no_grad():
-            m = x < rc
-        bond_of, k_entry, j_entry, x = bond_of[m], k_entry[m], j_entry[m], x[m]
         sp = graph.species
         lam_t = lam[i[j_entry], sp[pr.j[j_entry]], sp[pr.j[k_entry]]]
         s = 1.0 - pinn_cutoff(x, rc, self.hc) * torch.exp(-lam_t * x)

@@ -112,27 +112,38 @@ class GaussianLegendre(Descriptor):
         return g * pinn_cutoff(r, self.cutoff, self.smoothing)[:, None]
 
     def raw(self, graph) -> torch.Tensor:
-        """g_i before the transform: (N, n_features)."""
+        """g_i before the transform: (N, n_features).
+
+        A_i[q, t, m] = Σ_{j of species t} Q_q(û_ij) f_m(r_ij) is computed as a batched
+        matrix product over each atom's (zero-padded) neighbours, which uses BLAS in both
+        directions; then g[{a,c}, l, m] = (2 − δ_ac) Σ_{q∈l} A[q, a, m] A[q, c, m].
+        """
         S = graph.n_species
         N = graph.n_atoms
         pr = graph.pairs(self.cutoff)
         nq, ns = self.angular.n_features, len(self.centres)
-        A = torch.zeros(N * S, nq * ns, dtype=graph.dtype, device=graph.device)
-        target = pr.i * S + graph.species[pr.j]
-        for start in range(0, pr.n_pairs, self.chunk_pairs):
-            sl = slice(start, start + self.chunk_pairs)
-            r = pr.distances[sl]
-            u = pr.vectors[sl] / r[:, None]
-            q = self.angular(u)  # (e, nq)
-            f = self.radial(r)  # (e, ns)
-            A = A.index_add(0, target[sl], (q[:, :, None] * f[:, None, :]).reshape(-1, nq * ns))
-        A = A.reshape(N, S, nq, ns)
-        onehot = self.l_onehot.to(A.dtype)
+        if pr.n_pairs == 0:
+            return torch.zeros(N, self.n_features(S), dtype=graph.dtype, device=graph.device)
+        with torch.no_grad():
+            counts = pr.counts(N)
+            start = torch.cumsum(counts, 0) - counts
+            slot = torch.arange(pr.n_pairs, device=pr.i.device) - start[pr.i]
+            K = int(counts.max())
+        r = pr.distances
+        u = pr.vectors / r[:, None]
+        q = self.angular(u)  # (E, nq)
+        f = self.radial(r)  # (E, ns)
+        if S > 1:
+            onehot = torch.nn.functional.one_hot(graph.species[pr.j], S).to(f.dtype)
+            f = (onehot[:, :, None] * f[:, None, :]).reshape(-1, S * ns)
+        Qp = torch.zeros(N, K, nq, dtype=q.dtype, device=q.device).index_put((pr.i, slot), q)
+        Fp = torch.zeros(N, K, S * ns, dtype=f.dtype, device=f.device).index_put((pr.i, slot), f)
+        A = torch.bmm(Qp.transpose(1, 2), Fp).reshape(N, nq, S, ns)
+        onehot_l = self.l_onehot.to(A.dtype)
         blocks = []
         for a in range(S):
             for c in range(a, S):
-                prod = A[:, a] * A[:, c]  # (N, nq, ns)
-                g = torch.einsum("nqs,ql->nls", prod, onehot)
+                g = torch.einsum("nqs,ql->nls", A[:, :, a] * A[:, :, c], onehot_l)
                 blocks.append(g if a == c else 2.0 * g)
         return torch.stack(blocks, dim=1).reshape(N, -1)
 
