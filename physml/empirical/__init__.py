@@ -4,6 +4,7 @@ from physml.empirical.base import Term
 from physml.empirical.pair import Morse
 from physml.empirical.zbl import ZBL
 from physml.empirical.bop import PinnBOP
+from physml.empirical.tersoff import Tersoff
 from physml.empirical.eam import AnalyticEAM, TabulatedEAM
 
-__all__ = ["Term", "Morse", "TabulatedEAM", "AnalyticEAM", "ZBL", "PinnBOP"]
+__all__ = ["Term", "Morse", "TabulatedEAM", "AnalyticEAM", "ZBL", "PinnBOP", "Tersoff"]
