@@ -49,6 +49,25 @@ def _repo(args) -> int:
     return 0
 
 
+def _eval(args) -> int:
+    import json
+
+    from physml.data import load_dataset
+    from physml.evaluate import evaluate, table
+    from physml.io import load
+
+    pot = load(args.model)
+    ds = load_dataset(args.data, split=args.split) if args.split else load_dataset(args.data)
+    metrics, info = evaluate(pot, ds, offset=args.offset)
+    if args.json:
+        print(json.dumps(metrics, indent=2))
+    else:
+        print(f"model: {args.model}\ndata: {args.data} ({len(ds)} structures)\n")
+        print(table(metrics))
+        print(f"\n{info['structures_per_s']:.1f} structures/s" + (f"; energy offset removed: {info['energy_offset_eV_per_atom']:.4f} eV/atom" if args.offset else ""))
+    return 0
+
+
 def _export(args) -> int:
     from physml.export.lammps import export_lammps
     from physml.io import load
@@ -77,6 +96,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--potential", help="potential file (default $PHYSML_DATA_DIR/potentials/Al99.eam.alloy)")
     s.add_argument("--structures", help="structure file (default: the shipped demo set)")
     s.set_defaults(func=_demo)
+
+    s = sub.add_parser("eval", help="per-group errors of a model on labelled data")
+    s.add_argument("model")
+    s.add_argument("data", help="a data file or a named dataset (e.g. Ta-SNAP-2015, mlearn-Mo)")
+    s.add_argument("--split", help="split of a named dataset (train/test)")
+    s.add_argument("--json", action="store_true", help="print {group: {n, energy_rmse, …}} as JSON (eV/atom, eV/Å, GPa)")
+    s.add_argument("--offset", action="store_true", help="remove the mean per-atom energy offset first")
+    s.set_defaults(func=_eval)
 
     s = sub.add_parser("export", help="write LAMMPS potential files plus a pair_style/pair_coeff snippet")
     s.add_argument("model")

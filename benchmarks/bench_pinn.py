@@ -1,0 +1,100 @@
+"""Benchmark: energy+forces of fcc Al with the PINN Al_2020 potential, the pure neural
+potential with the same descriptors and network size, and the classic BOP (constant
+parameters = the Al_2020 baseline p0). Run by hand (not a test):
+
+    PHYSML_DATA_DIR=../shared/data python benchmarks/bench_pinn.py --sizes 4000 32000
+
+One core (torch threads = 1), one subprocess per case (peak RSS = that case). Time per
+energy+forces call with a prebuilt neighbour list; the list build is timed separately.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def build(kind: str, pinn_file: str):
+    import physml
+    from physml.empirical import PinnBOP
+    from physml.ml import PhysicsInformed, SiteEnergy
+    from physml.potential import Component, Potential
+
+    pinn = physml.load(pinn_file)
+    if kind == "pinn":
+        return pinn
+    prov = pinn.components[0].provider
+    if kind == "bop":
+        t = PinnBOP(["Al"], cutoff=pinn.components[0].term.rc, smoothing=pinn.components[0].term.hc)
+        pot = Potential(["Al"], [Component(t)])
+        vals = dict(zip(["A", "alpha", "B", "beta", "h", "sigma", "a", "lambda"], prov.p0[0].tolist()))
+        pot.components[0].provider.set_values(vals)
+        return pot
+    if kind == "nn":
+        t = SiteEnergy(["Al"])
+        nn = PhysicsInformed(t.parameter_specs(), 1, prov.descriptor, hidden=prov.hidden, activation=prov.activation, seed=0)
+        return Potential(["Al"], [Component(t, nn)])
+    raise ValueError(kind)
+
+
+def case(kind: str, n_atoms: int, pinn_file: str) -> dict:
+    import torch
+    from ase.build import bulk
+
+    from physml.neighbors import neighbor_list
+
+    torch.set_num_threads(1)
+    n = round((n_atoms / 4) ** (1 / 3))
+    a = bulk("Al", "fcc", a=4.04, cubic=True) * (n, n, n)
+    a.rattle(0.02, seed=1)
+    pot = build(kind, pinn_file)
+    b = pot.batch(a)
+    t0 = time.perf_counter()
+    nl = neighbor_list(b, pot.cutoff)
+    t_nl = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    out = pot(b, nlist=nl, stress=False)
+    dt = time.perf_counter() - t0
+    assert torch.isfinite(out["forces"]).all()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return {"kind": kind, "n_atoms": len(a), "s_per_call": dt, "us_per_atom": dt / len(a) * 1e6, "atoms_steps_per_s": len(a) / dt, "neighbor_list_s": t_nl, "peak_MiB": peak}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", type=int, nargs="+", default=[4000, 32000])
+    ap.add_argument("--kinds", nargs="+", default=["pinn", "nn", "bop"])
+    ap.add_argument("--case", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    pinn_file = str(Path(os.environ.get("PHYSML_DATA_DIR", "../shared/data")) / "pinn" / "Al_2020.pinn")
+    if args.case:
+        print(json.dumps(case(args.case[0], int(args.case[1]), pinn_file)))
+        return
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    res = []
+    for n in args.sizes:
+        for kind in args.kinds:
+            r = subprocess.run([sys.executable, __file__, "--case", kind, str(n)], capture_output=True, text=True, env=env)
+            if r.returncode:
+                print(f"{kind} {n}: failed\n{r.stderr[-2000:]}", flush=True)
+                continue
+            d = json.loads(r.stdout.strip().splitlines()[-1])
+            res.append(d)
+            print(f"{kind:5s} N={d['n_atoms']:6d} {d['us_per_atom']:9.1f} µs/atom  {d['atoms_steps_per_s']:9.0f} atom·steps/s  list {d['neighbor_list_s']:.2f} s  peak {d['peak_MiB']:.0f} MiB", flush=True)
+    by = {(d["kind"], d["n_atoms"]): d for d in res}
+    for n in sorted({d["n_atoms"] for d in res}):
+        if ("pinn", n) in by and ("nn", n) in by:
+            print(f"N={n}: PINN / pure-NN time = {by[('pinn', n)]['s_per_call'] / by[('nn', n)]['s_per_call']:.2f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(res, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""Per-group errors of a model on labelled data (``physml eval MODEL DATA``).
+
+Energies are compared per atom (eV/atom), forces per component (eV/Å), stresses per
+component (reported in GPa). Missing labels are skipped (the metric is ``None`` for a
+group without that label). ``offset=True`` removes the mean per-atom energy difference
+first (for comparing models whose energy zero differs from the data's).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Sequence
+
+import numpy as np
+from ase.units import GPa
+
+from physml.data.structures import Dataset
+
+
+def _stats(err: list[np.ndarray]) -> tuple[float | None, float | None]:
+    if not err:
+        return None, None
+    e = np.concatenate([np.ravel(x) for x in err])
+    return float(np.sqrt(np.mean(e**2))), float(np.mean(np.abs(e)))
+
+
+def evaluate(potential, dataset: Dataset, batch_size: int = 16, offset: bool = False) -> tuple[dict, dict]:
+    """Returns ({group or "all": metrics}, {"structures_per_s": …})."""
+    pred = []
+    t0 = time.perf_counter()
+    for start in range(0, len(dataset), batch_size):
+        chunk = [s.atoms for s in dataset.items[start : start + batch_size]]
+        pred += potential.evaluate(chunk, stress=True)
+    dt = time.perf_counter() - t0
+    shift = 0.0
+    if offset:
+        d = [p["energy"] / s.n_atoms - s.energy / s.n_atoms for p, s in zip(pred, dataset) if s.energy is not None]
+        shift = float(np.mean(d)) if d else 0.0
+    groups: dict[str, dict[str, list]] = {}
+    for p, s in zip(pred, dataset):
+        for g in (s.config_type, "all"):
+            acc = groups.setdefault(g, {"n": 0, "e": [], "f": [], "s": []})
+            acc["n"] += 1
+            if s.energy is not None:
+                acc["e"].append(np.array([(p["energy"] - s.energy) / s.n_atoms - shift]))
+            if s.forces is not None:
+                acc["f"].append(p["forces"] - s.forces)
+            if s.stress is not None and np.isfinite(p["stress"]).all():
+                ref = s.stress
+                v = np.array([ref[0, 0], ref[1, 1], ref[2, 2], ref[1, 2], ref[0, 2], ref[0, 1]])
+                acc["s"].append((p["stress"] - v) / GPa)
+    out = {}
+    for g, acc in groups.items():
+        er, ea = _stats(acc["e"])
+        fr, fa = _stats(acc["f"])
+        sr, _ = _stats(acc["s"])
+        out[g] = {"n": acc["n"], "energy_rmse": er, "energy_mae": ea, "force_rmse": fr, "force_mae": fa, "stress_rmse": sr}
+    all_ = out.pop("all")
+    out["all"] = all_
+    return out, {"structures_per_s": len(dataset) / dt if dt > 0 else float("inf"), "energy_offset_eV_per_atom": shift}
+
+
+def table(metrics: dict) -> str:
+    def f(x, scale=1.0, fmt="{:.3f}"):
+        return "—" if x is None else fmt.format(x * scale)
+
+    lines = ["| group | n | E RMSE (meV/atom) | E MAE (meV/atom) | F RMSE (eV/Å) | F MAE (eV/Å) | σ RMSE (GPa) |", "|---|---|---|---|---|---|---|"]
+    for g, m in metrics.items():
+        lines.append(f"| {g} | {m['n']} | {f(m['energy_rmse'], 1e3, '{:.2f}')} | {f(m['energy_mae'], 1e3, '{:.2f}')} | {f(m['force_rmse'])} | {f(m['force_mae'])} | {f(m['stress_rmse'], 1, '{:.2f}')} |")
+    return "\n".join(lines)
