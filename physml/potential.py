@@ -210,10 +210,18 @@ class Potential(nn.Module):
         f_tot = torch.zeros(N, 3, dtype=self.dtype, device=self.device)
         w_tot = torch.zeros(B, 3, 3, dtype=self.dtype, device=self.device)
         eye = torch.eye(3, dtype=batch.cell.dtype, device=batch.cell.device)
+        glob2loc = torch.full((N,), -1, dtype=torch.long, device=batch.positions.device)
         for start in range(0, N, self.chunk_atoms):
             stop = min(N, start + self.chunk_atoms)
             lo, hi = int(ptr[start]), int(ptr[stop])
-            sub = NeighborList(nlist.i[lo:hi], nlist.j[lo:hi], nlist.shifts[lo:hi], nlist.cutoff, True)
+            # local sub-system: the chunk's centre atoms first, then their neighbours
+            centres = torch.arange(start, stop, device=glob2loc.device)
+            others = torch.unique(nlist.j[lo:hi])
+            others = others[(others < start) | (others >= stop)]
+            needed = torch.cat([centres, others])
+            glob2loc[needed] = torch.arange(len(needed), device=glob2loc.device)
+            sub = NeighborList(glob2loc[nlist.i[lo:hi]], glob2loc[nlist.j[lo:hi]], nlist.shifts[lo:hi], nlist.cutoff, True)
+            glob2loc[needed] = -1
             pos = batch.positions.detach().requires_grad_(forces)
             inputs = [pos] if forces else []
             cell = batch.cell
@@ -224,8 +232,13 @@ class Potential(nn.Module):
                 p = torch.einsum("ni,nij->nj", pos, deform[batch.batch])
                 cell = torch.einsum("bij,bjk->bik", cell, deform)
                 inputs.append(eps)
-            graph = Graph.build(batch, sub, len(self.species), positions=p, cell=cell)
-            e = self.site_energies(graph)[start:stop]
+            local = Batch(
+                positions=p[needed], cell=cell, pbc=batch.pbc, species=batch.species[needed],
+                numbers=batch.numbers[needed], batch=batch.batch[needed],
+                ptr=torch.tensor([0, len(needed)], device=glob2loc.device),
+            )
+            graph = Graph.build(local, sub, len(self.species), positions=local.positions, cell=cell)
+            e = self.site_energies(graph)[: stop - start]
             total = e.sum()
             if inputs and total.requires_grad:
                 grads = torch.autograd.grad(total, inputs, allow_unused=True)
