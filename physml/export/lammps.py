@@ -125,7 +125,14 @@ def export_lammps(
         cmds = ["pair_style pinn", f"pair_coeff * * {f.name} {species}"]
         notes = ["pair_style pinn is the authors' USER-PINN package (not part of LAMMPS releases); requires newton on"]
     else:
-        from physml.export.torchscript import export_torchscript
+        try:
+            from physml.export.torchscript import export_torchscript
+        except ImportError:
+            raise NotImplementedError(
+                "route plugin (a compiled model for the physml LAMMPS pair style) is not available in this "
+                "version; models with constant-parameter EAM/Tersoff/ZBL terms export with --route native and "
+                "PINN bond-order models with --route pinn"
+            ) from None
 
         f = out / f"{stem}.pt"
         export_torchscript(pot, f)
