@@ -117,6 +117,18 @@ def segment_sum(values: torch.Tensor, lengths: torch.Tensor, dim: int = 0) -> to
     return torch.segment_reduce(values, "sum", lengths=lengths, axis=dim)
 
 
+def _geometry_kernel(pt, shift_t, i, j):
+    """(3, E) pair vectors and distances from (3, N) positions (one fused pass when compiled)."""
+    vt = torch.index_select(pt, 1, j) - torch.index_select(pt, 1, i) + shift_t
+    r = torch.sqrt(vt[0] * vt[0] + vt[1] * vt[1] + vt[2] * vt[2])
+    return vt, r
+
+
+def _geometry_grad_kernel(vt, r, g_r):
+    w = torch.where(r > 0, g_r / r, torch.zeros_like(r))
+    return vt * w
+
+
 class _PairGeometry(torch.autograd.Function):
     """r_ij = x_j − x_i + s_ij and |r_ij|, computed in a structure-of-arrays layout (3, E).
 
@@ -127,9 +139,10 @@ class _PairGeometry(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, pos, shift_vec, i, j, counts_i):  # type: ignore[override]
+        from physml.compile import maybe_compile
+
         pt = pos.t().contiguous()
-        vt = torch.index_select(pt, 1, j) - torch.index_select(pt, 1, i) + shift_vec.t()
-        r = torch.sqrt(vt[0] * vt[0] + vt[1] * vt[1] + vt[2] * vt[2])
+        vt, r = maybe_compile("geometry", _geometry_kernel)(pt, shift_vec, i, j)
         vec = vt.t()
         ctx.save_for_backward(i, j, vec, r, counts_i)
         ctx.n = pos.shape[0]
@@ -140,20 +153,24 @@ class _PairGeometry(torch.autograd.Function):
         i, j, vec, r, counts_i = ctx.saved_tensors
         vt = vec.t()
         if g_r is not None:
-            w = g_r / r
-            w = torch.where(r > 0, w, torch.zeros_like(w))
-            gt = vt * w
+            if torch.is_grad_enabled():
+                gt = _geometry_grad_kernel(vt, r, g_r)
+            else:
+                from physml.compile import maybe_compile
+
+                gt = maybe_compile("geometry_grad", _geometry_grad_kernel)(vt, r, g_r)
             if g_vec is not None:
                 gt = gt + g_vec.t()
         else:
             gt = g_vec.t()
-        gt = gt.contiguous()
+        if not gt.is_contiguous():
+            gt = gt.contiguous()
         gpos = torch.zeros((3, ctx.n), dtype=gt.dtype, device=gt.device)
         if torch.is_grad_enabled() or gt.device.type != "cpu":  # double backward: differentiable ops
             gpos = gpos.index_add(1, j, gt).index_add(1, i, -gt)
         else:
             gpos = gpos.index_add(1, j, gt) - segment_sum(gt, counts_i, dim=1)
-        return gpos.t(), gt.t(), None, None, None
+        return gpos.t(), gt, None, None, None
 
 
 class Pairs:
@@ -256,12 +273,13 @@ class Graph:
         pos = batch.positions if positions is None else positions
         h = batch.cell if cell is None else cell
         # shift vectors: S_ij · h of the structure that pair (i, j) belongs to
+        # shift vectors S_ij · h in (3, E) layout
         if h.shape[0] == 1:
-            shift_vec = nlist.shifts @ h[0]
+            shift_t = h[0].t() @ nlist.shifts.t()
         else:
             pair_cell = h[batch.batch[nlist.i]] if nlist.n_pairs else h.new_zeros((0, 3, 3))
-            shift_vec = torch.einsum("ek,ekl->el", nlist.shifts, pair_cell)
-        vec, dist = _PairGeometry.apply(pos, shift_vec, nlist.i, nlist.j, nlist.counts(batch.n_atoms))
+            shift_t = torch.einsum("ek,ekl->le", nlist.shifts, pair_cell).contiguous()
+        vec, dist = _PairGeometry.apply(pos, shift_t, nlist.i, nlist.j, nlist.counts(batch.n_atoms))
         return cls(
             positions=pos,
             cell=h,

@@ -28,6 +28,7 @@ import torch
 from physml.empirical.base import Term, needs_double_backward as _needs_double_backward
 from physml.empirical.spline import lammps_spline_coefficients, locate
 from physml.neighbors import segment_sum
+from physml.compile import maybe_compile
 from physml.parameters import ParameterSpec
 from physml.registry import register_term
 
@@ -52,6 +53,29 @@ def _cubic_and_slope(table: torch.Tensor, rows: torch.Tensor, p: torch.Tensor):
     return val, dval
 
 
+def _pair_kernel(r, rows_rho, rows_z2r, rho_t, z2r_t, p, inv_dr: float):
+    """ρ(r), ρ'(r), φ(r), φ'(r) of each pair from LAMMPS spline tables (one fused pass
+    when compiled)."""
+    pc = torch.clamp(p, max=1.0)
+    c3, c4, c5, c6 = rho_t[0][rows_rho], rho_t[1][rows_rho], rho_t[2][rows_rho], rho_t[3][rows_rho]
+    rho = ((c3 * pc + c4) * pc + c5) * pc + c6
+    drho = ((3.0 * c3 * pc + 2.0 * c4) * pc + c5) * inv_dr
+    d3, d4, d5, d6 = z2r_t[0][rows_z2r], z2r_t[1][rows_z2r], z2r_t[2][rows_z2r], z2r_t[3][rows_z2r]
+    z2 = ((d3 * pc + d4) * pc + d5) * pc + d6
+    dz2 = ((3.0 * d3 * pc + 2.0 * d4) * pc + d5) * inv_dr
+    recip = 1.0 / r
+    phi = z2 * recip
+    phip = dz2 * recip - phi * recip
+    return rho, drho, phi, phip
+
+
+def _pair_grad_kernel(g, fp, i, j, rhop_ij, rhop_ji, phip, half: bool):
+    grad = g[i] * (fp[i] * rhop_ij + 0.5 * phip)
+    if half:
+        grad = grad + g[j] * (fp[j] * rhop_ji + 0.5 * phip)
+    return grad
+
+
 class _FusedTabulatedEAM(torch.autograd.Function):
     """Per-atom EAM energies with the pair-distance gradient computed in the same pass
     (LAMMPS' algorithm). Used for inference; training (double backward) uses autograd."""
@@ -62,37 +86,38 @@ class _FusedTabulatedEAM(torch.autograd.Function):
         nr, nrho = term.nr, term.nrho
         inv_dr, inv_drho = 1.0 / term.dr, 1.0 / term.drho
         m, p = locate(r, inv_dr, nr)
-        rho_ij, drho_ij = _cubic_and_slope(term.rho_table, (sj * S + si) * nr + m, p)
-        z2, dz2 = _cubic_and_slope(term.z2r_table, (si * S + sj) * nr + m, p)
+        kernel = maybe_compile("eam_pair", _pair_kernel)
+        if S == 1:
+            rows = m
+            rho_ij, drho_ij, phi, phip = kernel(r, rows, rows, term.rho_table, term.z2r_table, p, inv_dr)
+        else:
+            rho_ij, drho_ij, phi, phip = kernel(r, (sj * S + si) * nr + m, (si * S + sj) * nr + m, term.rho_table, term.z2r_table, p, inv_dr)
         rho = segment_sum(rho_ij, counts)
         if half:
-            rho_ji, drho_ji = _cubic_and_slope(term.rho_table, (si * S + sj) * nr + m, p)
+            if S == 1:  # same species on both ends: the same density function
+                rho_ji, drho_ji = rho_ij, drho_ij
+            else:
+                rho_ji, drho_ji = _cubic_and_slope(term.rho_table, (si * S + sj) * nr + m, p)
+                drho_ji = drho_ji * inv_dr
             rho = rho + _scatter(n_atoms, j, rho_ji)
         mr, pr_ = locate(rho, inv_drho, nrho)
         F, dF = _cubic_and_slope(term.frho_table, species * nrho + mr, pr_)
         fp = dF * inv_drho
         over = rho > term.rhomax
         F = torch.where(over, F + fp * (rho - term.rhomax), F)
-        recip = 1.0 / r
-        phi = z2 * recip
         e = F + segment_sum(0.5 * phi, counts)
         if half:
             e = e + _scatter(n_atoms, j, 0.5 * phi)
         # dE_i/dr pieces: per pair derivative of the pair energy and of densities
-        phip = (dz2 * inv_dr) * recip - phi * recip
-        ctx.save_for_backward(i, j, fp, drho_ij * inv_dr, phip, drho_ji * inv_dr if half else drho_ij)
+        ctx.save_for_backward(i, j, fp, drho_ij, phip, drho_ji if half else drho_ij)
         ctx.half = half
         return e
 
     @staticmethod
     def backward(ctx, g):  # type: ignore[override]
         i, j, fp, rhop_ij, phip, rhop_ji = ctx.saved_tensors
-        gi = g[i]
         # E_i = F_i(ρ_i) + ½ Σ φ: dE/dr for pair (i→j) weighted by the per-atom upstream grads
-        grad = gi * (fp[i] * rhop_ij + 0.5 * phip)
-        if ctx.half:
-            gj = g[j]
-            grad = grad + gj * (fp[j] * rhop_ji + 0.5 * phip)
+        grad = maybe_compile("eam_pair_grad", _pair_grad_kernel)(g, fp, i, j, rhop_ij, rhop_ji, phip, bool(ctx.half))
         return grad, None, None, None, None, None, None, None, None, None
 
 
