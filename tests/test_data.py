@@ -200,3 +200,15 @@ def test_named_dataset_download_path(tmp_path, data_dir, monkeypatch):
     with pytest.raises(ValueError, match="does not match"):
         registry.resolve("mlearn-Mo", "test")
     assert not any((tmp_path / "cache" / "mlearn").iterdir())
+
+
+def test_ase_database_is_read(tmp_path):
+    import ase.db
+
+    db = ase.db.connect(tmp_path / "frames.db")
+    for k in range(3):
+        a = _frame(energy=-1.0 - k, group=f"g{k}")
+        db.write(a, config_type=f"g{k}")
+    ds = read_dataset(tmp_path / "frames.db")
+    assert len(ds) == 3 and sorted(s.energy for s in ds) == [-3.0, -2.0, -1.0]
+    assert all(s.forces is not None for s in ds)
