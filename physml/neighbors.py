@@ -24,7 +24,7 @@ import numpy as np
 import torch
 import vesin
 
-from physml.system import Batch
+from physml.system import AtomsShape, Batch
 
 
 @dataclass
@@ -209,7 +209,7 @@ class Pairs:
 
 
 @dataclass
-class Graph:
+class Graph(AtomsShape):
     """Differentiable geometry of a batch, shared by every term and descriptor.
 
     ``positions`` and ``cell`` are the (possibly strained) tensors that autograd
@@ -226,22 +226,6 @@ class Graph:
     vectors: torch.Tensor
     distances: torch.Tensor
     _cache: dict = field(default_factory=dict, repr=False)
-
-    @property
-    def n_atoms(self) -> int:
-        return int(self.positions.shape[0])
-
-    @property
-    def n_structures(self) -> int:
-        return int(self.cell.shape[0])
-
-    @property
-    def dtype(self) -> torch.dtype:
-        return self.positions.dtype
-
-    @property
-    def device(self) -> torch.device:
-        return self.positions.device
 
     def pairs(self, cutoff: float) -> Pairs:
         """Pairs with 0 < r_ij < ``cutoff`` (must not exceed the list's cutoff)."""

@@ -15,26 +15,25 @@ TERMS: dict[str, type] = {}
 PROVIDERS: dict[str, type] = {}
 
 
-def register_term(name: str) -> Callable[[type[T]], type[T]]:
+def _registrar(table: dict[str, type], what: str, name: str) -> Callable[[type[T]], type[T]]:
     def deco(cls: type[T]) -> type[T]:
-        if name in TERMS and TERMS[name] is not cls:
-            raise ValueError(f"term kind {name!r} registered twice")
-        TERMS[name] = cls
+        if name in table and table[name] is not cls:
+            raise ValueError(f"{what} kind {name!r} registered twice")
+        table[name] = cls
         cls.kind = name  # type: ignore[attr-defined]
         return cls
 
     return deco
+
+
+def register_term(name: str) -> Callable[[type[T]], type[T]]:
+    """Class decorator: register an analytic term under ``name`` (its ``kind``)."""
+    return _registrar(TERMS, "term", name)
 
 
 def register_provider(name: str) -> Callable[[type[T]], type[T]]:
-    def deco(cls: type[T]) -> type[T]:
-        if name in PROVIDERS and PROVIDERS[name] is not cls:
-            raise ValueError(f"provider kind {name!r} registered twice")
-        PROVIDERS[name] = cls
-        cls.kind = name  # type: ignore[attr-defined]
-        return cls
-
-    return deco
+    """Class decorator: register a parameter provider under ``name`` (its ``kind``)."""
+    return _registrar(PROVIDERS, "provider", name)
 
 
 def _ensure_loaded() -> None:

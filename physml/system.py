@@ -18,8 +18,31 @@ from ase import Atoms
 from physml.species import SpeciesMap
 
 
+class AtomsShape:
+    """Sizes, dtype and device of anything holding ``positions`` (N, 3) and ``cell`` (B, 3, 3)."""
+
+    positions: torch.Tensor
+    cell: torch.Tensor
+
+    @property
+    def n_atoms(self) -> int:
+        return int(self.positions.shape[0])
+
+    @property
+    def n_structures(self) -> int:
+        return int(self.cell.shape[0])
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.positions.dtype
+
+    @property
+    def device(self) -> torch.device:
+        return self.positions.device
+
+
 @dataclass
-class Batch:
+class Batch(AtomsShape):
     """Concatenated structures.
 
     Attributes:
@@ -40,14 +63,6 @@ class Batch:
     numbers: torch.Tensor
     batch: torch.Tensor
     ptr: torch.Tensor
-
-    @property
-    def n_atoms(self) -> int:
-        return int(self.positions.shape[0])
-
-    @property
-    def n_structures(self) -> int:
-        return int(self.cell.shape[0])
 
     @property
     def atoms_per_structure(self) -> torch.Tensor:
