@@ -9,5 +9,6 @@ __version__ = "0.1.0"
 from physml.potential import Component, Potential  # noqa: E402
 from physml.io import load, save  # noqa: E402
 from physml.calculator import Calculator  # noqa: E402
+import physml.runtime  # noqa: E402,F401  (applies PHYSML_RETAIN_MEMORY=1)
 
 __all__ = ["Calculator", "Component", "Potential", "load", "save", "__version__"]

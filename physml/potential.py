@@ -87,7 +87,7 @@ class Potential(nn.Module):
         self.metadata: dict = dict(metadata or {})
         #: inference on more atoms than this is done in chunks of centre atoms (bounded
         #: memory; exact by locality). 0 disables chunking.
-        self.chunk_atoms: int = 2000
+        self.chunk_atoms: int = 500
 
     # ------------------------------------------------------------------ properties
     @property

@@ -32,9 +32,20 @@ from physml.empirical.base import Term
 from physml.empirical.cutoff import pinn_cutoff
 from physml.parameters import ParameterSpec
 from physml.registry import register_term
+from physml.compile import maybe_compile
 
 #: Al_2020 baseline values, used as defaults of a freshly built term
 DEFAULTS = {"A": 8.313739, "alpha": 3.659377, "B": 2.076203, "beta": 0.785523, "h": -0.065095, "sigma": 0.717922, "a": 0.907034, "lambda": 1.669902}
+
+
+def _candidate_mask(vt: torch.Tensor, rd: torch.Tensor, k_entry: torch.Tensor, j_entry: torch.Tensor, rc: float) -> torch.Tensor:
+    """Exact test x_ijk = r_ik + r_jk − r_ij < r_c (and k ≠ j) for candidate triplets,
+    without autograd (one fused pass when compiled)."""
+    dx = vt[0][k_entry] - vt[0][j_entry]
+    dy = vt[1][k_entry] - vt[1][j_entry]
+    dz = vt[2][k_entry] - vt[2][j_entry]
+    x = rd[k_entry] + torch.sqrt(dx * dx + dy * dy + dz * dz) - rd[j_entry]
+    return (x < rc) & (k_entry != j_entry)
 
 
 @register_term("pinn_bop")
@@ -90,12 +101,7 @@ class PinnBOP(Term):
             j_entry = bonds[bond_of]
             # exact test x_ijk < r_c without autograd, on 1-D coordinate gathers
             vt = pr.vectors.detach().t().contiguous()
-            d2 = torch.zeros_like(rd[k_entry])
-            for c in range(3):
-                d = vt[c][k_entry] - vt[c][j_entry]
-                d2 += d * d
-            xd = rd[k_entry] + torch.sqrt(d2) - rd[j_entry]
-            keep = (xd < rc) & (k_entry != j_entry)
+            keep = maybe_compile("bop_candidates", _candidate_mask)(vt, rd, k_entry, j_entry, rc)
             bond_of, k_entry, j_entry = bond_of[keep], k_entry[keep], j_entry[keep]
         v = pr.vectors
         rjk = torch.linalg.norm(v[k_entry] - v[j_entry], dim=-1)
