@@ -24,7 +24,7 @@ class LabelledBatch(Batch):
     stress_mask: torch.Tensor = None  # (B,) bool
     weights: torch.Tensor = None  # (B,)
     group: torch.Tensor = None  # (B,) index into group_names
-    n_atoms: torch.Tensor = None  # (B,)
+    natoms: torch.Tensor = None  # (B,) atoms per structure (float, for per-atom energies)
     group_names: list = None
 
     @classmethod
@@ -69,7 +69,7 @@ class LabelledBatch(Batch):
             positions=b.positions, cell=b.cell, pbc=b.pbc, species=b.species, numbers=b.numbers, batch=b.batch, ptr=b.ptr,
             energy=T(e), energy_mask=T(em, torch.bool), forces=T(f), forces_mask=T(fm, torch.bool),
             stress=T(st), stress_mask=T(sm, torch.bool), weights=T(w), group=T(g, torch.long),
-            n_atoms=b.atoms_per_structure.to(dtype), group_names=group_names,
+            natoms=b.atoms_per_structure.to(dtype), group_names=group_names,
         )
 
 

@@ -44,7 +44,7 @@ def loss_terms(pred: dict, batch, weights: LossWeights, potential=None) -> dict[
         gw[k] = float(weights.group.get(name, 1.0))
     omega = batch.weights * gw[batch.group]
     out: dict[str, torch.Tensor] = {}
-    de = (pred["energy"] - batch.energy) / batch.n_atoms
+    de = (pred["energy"] - batch.energy) / batch.natoms
     out["energy"] = _masked_mean(torch.where(batch.energy_mask, de * de, torch.zeros_like(de)), omega * batch.energy_mask)
     if "forces" in pred:
         df = ((pred["forces"] - batch.forces) ** 2).sum(-1) / 3.0
