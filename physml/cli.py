@@ -49,6 +49,14 @@ def _repo(args) -> int:
     return 0
 
 
+def _fit(args) -> int:
+    from physml.train.run import fit
+
+    run = fit(args.config, out=args.out, resume=args.resume)
+    print(f"run directory: {run}")
+    return 0
+
+
 def _eval(args) -> int:
     import json
 
@@ -97,6 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--structures", help="structure file (default: the shipped demo set)")
     s.set_defaults(func=_demo)
 
+    s = sub.add_parser("fit", help="fit a potential from a config file; writes a run directory")
+    s.add_argument("config")
+    s.add_argument("--out", help="run directory (default: the config's output)")
+    s.add_argument("--resume", action="store_true", help="continue from the run directory's last checkpoint")
+    s.set_defaults(func=_fit)
+
     s = sub.add_parser("eval", help="per-group errors of a model on labelled data")
     s.add_argument("model")
     s.add_argument("data", help="a data file or a named dataset (e.g. Ta-SNAP-2015, mlearn-Mo)")
@@ -137,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError, KeyError, NotImplementedError) as err:
+    except (ValueError, FileNotFoundError, KeyError, NotImplementedError) as err:  # includes ConfigError, DataError
         print(f"physml {args.command}: error: {err}", file=sys.stderr)
         return 2
 

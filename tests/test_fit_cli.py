@@ -1,0 +1,79 @@
+"""`physml fit CONFIG`: a tiny fit end to end, its run directory, and --resume."""
+
+from __future__ import annotations
+
+import json
+
+import ase.io
+import numpy as np
+import torch
+from ase.calculators.singlepoint import SinglePointCalculator
+
+import physml
+from physml.cli import main
+from tests.test_trainer import labelled
+
+CONFIG = """
+seed = 3
+output = "{out}"
+[data]
+train = "{data}"
+reference_energies = {{Cu = 0.0}}
+[data.split]
+kind = "stratified"
+fractions = [0.6, 0.2, 0.2]
+[model]
+species = ["Cu"]
+[[model.terms]]
+kind = "morse"
+config = {{cutoff = 5.0, smoothing = 1.0}}
+initial = {{D = 0.3, alpha = 1.5, r0 = 2.5}}
+[optimizer]
+baseline_epochs = {epochs}
+batch_size = 4
+learning_rate = 0.01
+"""
+
+
+def _data(tmp_path):
+    frames = []
+    for s in labelled(15, 7):
+        a = s.atoms.copy()
+        st = s.stress
+        a.calc = SinglePointCalculator(a, energy=s.energy, forces=s.forces, stress=[st[0, 0], st[1, 1], st[2, 2], st[1, 2], st[0, 2], st[0, 1]])
+        a.info["config_type"] = s.config_type
+        frames.append(a)
+    p = tmp_path / "data.extxyz"
+    ase.io.write(p, frames)
+    return p
+
+
+def test_fit_run_directory_and_resume(tmp_path):
+    data = _data(tmp_path)
+    full = tmp_path / "full"
+    cfg = tmp_path / "fit.toml"
+    cfg.write_text(CONFIG.format(out=full, data=data, epochs=12))
+    assert main(["fit", str(cfg)]) == 0
+    for f in ("config.resolved.json", "log.txt", "checkpoint.pt", "metrics.json", "metrics.md", "learning_curve.png", "parity_forces.png"):
+        assert (full / f).exists(), f
+    m = json.loads((full / "metrics.json").read_text())
+    assert set(m) == {"train", "validation", "test"} and m["test"]["all"]["force_rmse"] is not None
+    pot = physml.load(full / "model")
+    assert pot.metadata["data"]["hash"]
+    # interrupted after 6 epochs, then resumed to 12: identical to the uninterrupted run
+    part = tmp_path / "part"
+    cfg2 = tmp_path / "fit2.toml"
+    cfg2.write_text(CONFIG.format(out=part, data=data, epochs=6))
+    assert main(["fit", str(cfg2)]) == 0
+    cfg2.write_text(CONFIG.format(out=part, data=data, epochs=12))
+    assert main(["fit", str(cfg2), "--resume"]) == 0
+    a, b = physml.load(full / "model"), physml.load(part / "model")
+    for (k, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items()):
+        assert torch.equal(x, y), k
+
+
+def test_fit_reports_config_errors(tmp_path, capsys):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text(CONFIG.format(out=tmp_path / "x", data=tmp_path / "none.extxyz", epochs=1).replace("batch_size", "batchsize"))
+    assert main(["fit", str(cfg)]) == 2
+    assert "optimizer.batchsize: unknown key; did you mean 'batch_size'?" in capsys.readouterr().err
