@@ -121,3 +121,17 @@ def check_batch_consistency(pot: Potential, structures: list[Atoms], tol: float 
         alone = _eval(pot, s)
         assert abs(together[k]["energy"] - alone["energy"]) <= tol * max(1, len(s))
         assert np.abs(together[k]["forces"] - alone["forces"]).max() <= tol * 10
+
+
+def strained_alloy(symbols: tuple[str, ...], a: float, n: int = 2, seed: int = 0, rattle: float = 0.08, fraction: float = 0.4) -> Atoms:
+    """A rattled, sheared fcc supercell; with two symbols a random fraction is the second."""
+    from ase.build import bulk
+    from ase.data import atomic_numbers
+
+    at = bulk(symbols[0], "fcc", a=a, cubic=True) * (n, n, n)
+    if len(symbols) > 1:
+        rng = np.random.default_rng(seed)
+        at.numbers[rng.random(len(at)) < fraction] = atomic_numbers[symbols[1]]
+    at.rattle(rattle, seed=seed)
+    at.set_cell(at.cell.array @ np.array([[1.0, 0.02, -0.01], [0.015, 0.99, 0.0], [0.0, 0.03, 1.01]]), scale_atoms=True)
+    return at

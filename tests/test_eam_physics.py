@@ -46,12 +46,7 @@ def analytic(family: str, values: dict) -> Potential:
 
 
 def alloy_crystal(n=2, seed=0):
-    at = bulk("Cu", "fcc", a=3.6, cubic=True) * (n, n, n)
-    rng = np.random.default_rng(seed)
-    at.numbers[rng.random(len(at)) < 0.4] = 28
-    at.rattle(0.08, seed=seed)
-    at.set_cell(at.cell.array @ np.array([[1.0, 0.02, -0.01], [0.015, 0.99, 0.0], [0.0, 0.03, 1.01]]), scale_atoms=True)
-    return at
+    return pc.strained_alloy(("Cu", "Ni"), 3.6, n, seed)
 
 
 POTS = {

@@ -41,13 +41,7 @@ def pure_nn(species=("Al",), desc=None, seed=0):
 
 
 def crystal(species=("Al",), n=2, seed=0):
-    at = bulk("Al", "fcc", a=4.05, cubic=True) * (n, n, n)
-    if len(species) > 1:
-        rng = np.random.default_rng(seed)
-        at.numbers[rng.random(len(at)) < 0.4] = 29
-    at.rattle(0.1, seed=seed)
-    at.set_cell(at.cell.array @ np.array([[1.0, 0.02, -0.01], [0.015, 0.99, 0.0], [0.0, 0.03, 1.01]]), scale_atoms=True)
-    return at
+    return pc.strained_alloy(tuple(species), 4.05, n, seed, rattle=0.1)
 
 
 MODELS = {
