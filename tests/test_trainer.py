@@ -79,3 +79,14 @@ def test_frozen_tensors_are_not_trained():
     assert torch.equal(net.weights[0], before)  # frozen: bit-identical, even with weight decay
     assert torch.equal(pot.components[0].provider.p0, p0_before)  # baseline frozen in this stage
     assert not torch.equal(net.weights[1].detach(), net.weights[1].detach() * 0)
+
+
+def test_early_stopping_keeps_best_validation_model():
+    pot = pinn_morse()
+    train, val = labelled(6, 1), labelled(4, 2)
+    tr = Trainer(pot, train, val, LossWeights(), batch_size=3, learning_rate=0.5, seed=4, patience=3, lr_patience=100)
+    h = tr.run("network", epochs=200)
+    vals = [e["val_loss"] for e in h.epochs]
+    assert len(vals) < 200  # stopped early (an oversized learning rate stops improving)
+    assert tr.best_val == min(vals)
+    assert tr.validate() == pytest.approx(min(vals), rel=1e-12)  # the best model was restored

@@ -68,7 +68,7 @@ def fit(config_path: str | os.PathLike, out: str | os.PathLike | None = None, re
     pot = build_potential(cfg.model, refs, seed=cfg.seed)
     lw = LossWeights(cfg.loss.energy, cfg.loss.forces, cfg.loss.stress, cfg.loss.perturbation, dict(cfg.loss.group_weights))
     o = cfg.optimizer
-    trainer = Trainer(pot, train, val, lw, o.batch_size, o.learning_rate, o.weight_decay, o.gradient_clip, cfg.seed, run / "checkpoint.pt", log)
+    trainer = Trainer(pot, train, val, lw, o.batch_size, o.learning_rate, o.weight_decay, o.gradient_clip, cfg.seed, run / "checkpoint.pt", log, patience=o.patience)
     t0 = time.time()
     if resume and (run / "checkpoint.pt").exists():
         trainer.load_checkpoint(run / "checkpoint.pt", o.joint_baseline)

@@ -60,6 +60,9 @@ class Trainer:
         seed: int = 0,
         checkpoint: str | os.PathLike | None = None,
         log: Callable[[str], None] | None = None,
+        patience: int = 0,
+        lr_factor: float = 0.5,
+        lr_patience: int = 10,
     ):
         self.pot = potential
         self.weights = weights
@@ -72,7 +75,13 @@ class Trainer:
         groups = sorted(set(train.groups) | set(validation.groups if validation is not None else []))
         self.train_batches = self._batches(train, batch_size, groups)
         self.val_batches = self._batches(validation, batch_size, groups) if validation is not None and len(validation) else []
+        self.patience = int(patience)  # early stopping on the validation loss (0: off)
+        self.lr_factor, self.lr_patience = float(lr_factor), int(lr_patience)
         self.history = History()
+        self.best_val = float("inf")
+        self.best_state: dict | None = None
+        self.bad_epochs = 0
+        self.scheduler = None
         self.stage = "baseline"
         self.epoch = 0
         self.optimizer: torch.optim.Optimizer | None = None
@@ -115,6 +124,9 @@ class Trainer:
             self.stage = stage
             self.optimizer = self._make_optimizer(stage, joint_baseline)
             self.epoch = 0
+            self.best_val, self.best_state, self.bad_epochs = float("inf"), None, 0
+        if self.scheduler is None or self.scheduler.optimizer is not self.optimizer:
+            self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(self.optimizer, factor=self.lr_factor, patience=self.lr_patience)
         params = [p for g in self.optimizer.param_groups for p in g["params"]]
         if not params:
             self.log(f"stage {stage}: nothing to train")
@@ -134,11 +146,27 @@ class Trainer:
                 total += float(t["total"].detach()) * b.n_structures
                 n += b.n_structures
             self.epoch += 1
-            rec = {"stage": stage, "epoch": self.epoch, "train_loss": total / max(n, 1), "val_loss": self.validate()}
+            val = self.validate()
+            monitor = val if math.isfinite(val) else total / max(n, 1)
+            self.scheduler.step(monitor)
+            rec = {"stage": stage, "epoch": self.epoch, "train_loss": total / max(n, 1), "val_loss": val, "lr": self.optimizer.param_groups[0]["lr"]}
             self.history.epochs.append(rec)
             self.log(json.dumps(rec))
+            stop = False
+            if math.isfinite(val):
+                if val < self.best_val:
+                    self.best_val, self.bad_epochs = val, 0
+                    self.best_state = {k: v.detach().clone() for k, v in self.pot.state_dict().items()}
+                else:
+                    self.bad_epochs += 1
+                    stop = self.patience > 0 and self.bad_epochs >= self.patience
             if self.checkpoint is not None:
                 self.save_checkpoint(self.checkpoint)
+            if stop:
+                self.log(json.dumps({"stage": stage, "early_stop": self.epoch, "best_val_loss": self.best_val}))
+                break
+        if self.best_state is not None and self.patience > 0:
+            self.pot.load_state_dict(self.best_state)  # keep the best validation model
         return self.history
 
     # ------------------------------------------------------------- checkpoints
@@ -146,6 +174,10 @@ class Trainer:
         state = {
             "model": self.pot.state_dict(),
             "optimizer": self.optimizer.state_dict() if self.optimizer else None,
+            "scheduler": self.scheduler.state_dict() if self.scheduler else None,
+            "best_val": self.best_val,
+            "bad_epochs": self.bad_epochs,
+            "best_state": self.best_state,
             "stage": self.stage,
             "epoch": self.epoch,
             "history": self.history.epochs,
@@ -164,4 +196,10 @@ class Trainer:
             self.optimizer.load_state_dict(state["optimizer"])
         self.epoch = int(state["epoch"])
         self.history.epochs = list(state["history"])
+        self.best_val = float(state.get("best_val", float("inf")))
+        self.bad_epochs = int(state.get("bad_epochs", 0))
+        self.best_state = state.get("best_state")
+        self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(self.optimizer, factor=self.lr_factor, patience=self.lr_patience)
+        if state.get("scheduler") is not None:
+            self.scheduler.load_state_dict(state["scheduler"])
         torch.set_rng_state(state["torch_rng"])
