@@ -57,6 +57,14 @@ def _fit(args) -> int:
     return 0
 
 
+def _tune(args) -> int:
+    from physml.train.tune import tune
+
+    run = tune(args.config, out=args.out, storage=args.storage, n_trials=args.n_trials)
+    print(f"study directory: {run}")
+    return 0
+
+
 def _eval(args) -> int:
     import json
 
@@ -110,6 +118,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", help="run directory (default: the config's output)")
     s.add_argument("--resume", action="store_true", help="continue from the run directory's last checkpoint")
     s.set_defaults(func=_fit)
+
+    s = sub.add_parser("tune", help="hyperparameter search (optuna TPE + pruning) over the config's [tune] space")
+    s.add_argument("config")
+    s.add_argument("--out", help="study directory (default: the config's output)")
+    s.add_argument("--storage", help="optuna storage URL (default sqlite in the study directory; postgresql://… for several workers)")
+    s.add_argument("--n-trials", type=int, help="trials to run in this process (default from the config)")
+    s.set_defaults(func=_tune)
 
     s = sub.add_parser("eval", help="per-group errors of a model on labelled data")
     s.add_argument("model")

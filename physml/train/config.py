@@ -69,6 +69,26 @@ class OptimizerConfig(_Strict):
     joint_baseline: bool = False
 
 
+class ParamSpace(_Strict):
+    """One tuned hyperparameter: ``path`` is a dotted key into the config (list indices as
+    numbers, e.g. ``model.terms.0.provider_config.hidden``)."""
+
+    path: str
+    type: Literal["float", "int", "categorical"]
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    choices: list[Any] | None = None
+
+
+class TuneConfig(_Strict):
+    space: list[ParamSpace] = Field(default_factory=list)
+    n_trials: int = 20
+    direction: Literal["minimize"] = "minimize"
+    pruner: Literal["median", "none"] = "median"
+    study_name: str = "physml"
+
+
 class FitConfig(_Strict):
     data: DataConfig
     model: ModelConfig
@@ -76,6 +96,7 @@ class FitConfig(_Strict):
     optimizer: OptimizerConfig = Field(default_factory=OptimizerConfig)
     seed: int = 0
     output: str = "runs/fit"
+    tune: TuneConfig | None = None
 
 
 class ConfigError(ValueError):

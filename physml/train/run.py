@@ -12,6 +12,7 @@ RUN/
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from pathlib import Path
@@ -45,8 +46,15 @@ def _split(ds, cfg: FitConfig):
 def fit(config_path: str | os.PathLike, out: str | os.PathLike | None = None, resume: bool = False) -> Path:
     cfg = load_config(config_path)
     run = Path(out or cfg.output)
+    fit_config(cfg, run, resume=resume)
+    return run
+
+
+def fit_config(cfg: FitConfig, run: Path, resume: bool = False, on_epoch=None) -> float:
+    """Run a fit of a validated config into ``run``; returns the final validation loss."""
     run.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
+    run.mkdir(parents=True, exist_ok=True)
     (run / "config.resolved.json").write_text(json.dumps(cfg.model_dump(), indent=2))
     logf = open(run / "log.txt", "a")
 
@@ -68,7 +76,14 @@ def fit(config_path: str | os.PathLike, out: str | os.PathLike | None = None, re
     pot = build_potential(cfg.model, refs, seed=cfg.seed)
     lw = LossWeights(cfg.loss.energy, cfg.loss.forces, cfg.loss.stress, cfg.loss.perturbation, dict(cfg.loss.group_weights))
     o = cfg.optimizer
-    trainer = Trainer(pot, train, val, lw, o.batch_size, o.learning_rate, o.weight_decay, o.gradient_clip, cfg.seed, run / "checkpoint.pt", log, patience=o.patience)
+    def log_and_report(msg: str) -> None:
+        log(msg)
+        if on_epoch is not None:
+            rec = json.loads(msg)
+            if "epoch" in rec and "val_loss" in rec:
+                on_epoch(len(trainer.history.epochs), rec["val_loss"])
+
+    trainer = Trainer(pot, train, val, lw, o.batch_size, o.learning_rate, o.weight_decay, o.gradient_clip, cfg.seed, run / "checkpoint.pt", log_and_report, patience=o.patience)
     t0 = time.time()
     if resume and (run / "checkpoint.pt").exists():
         trainer.load_checkpoint(run / "checkpoint.pt", o.joint_baseline)
@@ -95,7 +110,8 @@ def fit(config_path: str | os.PathLike, out: str | os.PathLike | None = None, re
     _plots(run, trainer, pot, test if len(test) else val)
     log(f"wrote {run}")
     logf.close()
-    return run
+    final_val = trainer.validate()
+    return final_val if math.isfinite(final_val) else float(trainer.history.epochs[-1]["train_loss"]) if trainer.history.epochs else float("nan")
 
 
 def _plots(run: Path, trainer: Trainer, pot, data) -> None:
