@@ -77,6 +77,7 @@ def _eval(args) -> int:
     metrics, info = evaluate(pot, ds, offset=args.offset)
     if args.json:
         print(json.dumps(metrics, indent=2))
+        print(f"{len(ds)} structures in {info['seconds']:.2f} s ({info['structures_per_s']:.1f} structures/s)", file=sys.stderr)
     else:
         print(f"model: {args.model}\ndata: {args.data} ({len(ds)} structures)\n")
         print(table(metrics))

@@ -25,7 +25,8 @@ def _stats(err: list[np.ndarray]) -> tuple[float | None, float | None]:
 
 
 def evaluate(potential, dataset: Dataset, batch_size: int = 16, offset: bool = False) -> tuple[dict, dict]:
-    """Returns ({group or "all": metrics}, {"structures_per_s": …})."""
+    """Returns ({group or "all": metrics}, info) with info = {"structures_per_s", "seconds",
+    "energy_offset_eV_per_atom", "predictions" (one numpy dict per structure)}."""
     pred = []
     t0 = time.perf_counter()
     for start in range(0, len(dataset), batch_size):
@@ -55,9 +56,11 @@ def evaluate(potential, dataset: Dataset, batch_size: int = 16, offset: bool = F
         fr, fa = _stats(acc["f"])
         sr, _ = _stats(acc["s"])
         out[g] = {"n": acc["n"], "energy_rmse": er, "energy_mae": ea, "force_rmse": fr, "force_mae": fa, "stress_rmse": sr}
-    all_ = out.pop("all")
+    empty = {"n": 0, "energy_rmse": None, "energy_mae": None, "force_rmse": None, "force_mae": None, "stress_rmse": None}
+    all_ = out.pop("all", empty)
     out["all"] = all_
-    return out, {"structures_per_s": len(dataset) / dt if dt > 0 else float("inf"), "energy_offset_eV_per_atom": shift}
+    info = {"structures_per_s": len(dataset) / dt if dt > 0 else float("inf"), "seconds": dt, "energy_offset_eV_per_atom": shift, "predictions": pred}
+    return out, info
 
 
 def table(metrics: dict) -> str:

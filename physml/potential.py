@@ -24,6 +24,16 @@ from physml.species import SpeciesMap
 from physml.system import Batch
 
 
+def _virial_to_stress(virial: torch.Tensor, cell: torch.Tensor) -> torch.Tensor:
+    """σ = W / V, NaN where the cell has no volume. The NaN is selected *after* a division
+    by a safe volume, so back-propagation through a batch that mixes clusters and bulk
+    cells (stress training) gives finite gradients (0 · NaN never occurs)."""
+    vol = torch.linalg.det(cell).abs()
+    ok = vol > 1e-12
+    safe = torch.where(ok, vol, torch.ones_like(vol))
+    return torch.where(ok[:, None, None], virial / safe[:, None, None], torch.full_like(virial, float("nan")))
+
+
 class Component(nn.Module):
     """One analytic term with the provider of its per-atom parameters."""
 
@@ -191,9 +201,7 @@ class Potential(nn.Module):
                 out["forces"] = -grads[0]
                 k = 1
             if stress:
-                vol = torch.linalg.det(batch.cell).abs()
-                vol = torch.where(vol > 1e-12, vol, torch.full_like(vol, float("nan")))
-                out["stress"] = grads[k] / vol[:, None, None]
+                out["stress"] = _virial_to_stress(grads[k], batch.cell)
         return out
 
     def _chunked_forward(self, batch: Batch, nlist: NeighborList, forces: bool, stress: bool) -> dict[str, torch.Tensor]:
@@ -255,9 +263,7 @@ class Potential(nn.Module):
         if forces:
             out["forces"] = f_tot
         if stress:
-            vol = torch.linalg.det(batch.cell).abs()
-            vol = torch.where(vol > 1e-12, vol, torch.full_like(vol, float("nan")))
-            out["stress"] = w_tot / vol[:, None, None]
+            out["stress"] = _virial_to_stress(w_tot, batch.cell)
         return out
 
     def evaluate(

@@ -90,3 +90,128 @@ def test_config_errors_name_the_key(tmp_path, bad, match):
 def test_unparsable_config(tmp_path):
     with pytest.raises(ConfigError, match="cannot be parsed"):
         load_config(_write(tmp_path, "[data\ntrain="))
+
+
+def test_masked_nan_prediction_gives_finite_gradients():
+    """A cluster (no cell: predicted stress is NaN) batched with a bulk cell while training on
+    stress: the masked entry contributes exactly 0 to the loss and to every gradient."""
+    from ase.build import bulk
+
+    from physml.empirical import Morse
+    from physml.neighbors import neighbor_list
+    from physml.potential import Component, Potential
+
+    pot = Potential(["Cu"], [Component(Morse(["Cu"], cutoff=5.0))])
+    cu = bulk("Cu", "fcc", a=3.6, cubic=True)
+    cluster = Atoms("Cu3", positions=[[0, 0, 0], [2.5, 0, 0], [0, 2.5, 0]])
+    ds = Dataset([LabelledStructure(cu, -10.0, np.zeros((4, 3)), np.zeros((3, 3))), LabelledStructure(cluster, -1.0, np.zeros((3, 3)), None)])
+    b = LabelledBatch.from_dataset(ds, ["Cu"])
+    pred = pot(b, nlist=neighbor_list(b, pot.cutoff), create_graph=True)
+    assert torch.isnan(pred["stress"][1]).all() and torch.isfinite(pred["stress"][0]).all()
+    t = loss_terms(pred, b, LossWeights(stress=1.0), pot)
+    t["total"].backward()
+    grads = [p.grad for p in pot.parameters()]
+    assert all(g is not None and torch.isfinite(g).all() and g.abs().sum() > 0 for g in grads)
+    s0 = pred["stress"][0].detach()
+    assert float(t["stress"].detach()) == pytest.approx(float((s0**2).sum() / 9), rel=1e-12)  # only the bulk cell
+
+
+def test_perturbation_and_weight_penalties():
+    from physml.empirical import Morse
+    from physml.ml import GaussianLegendre, PhysicsInformed
+    from physml.neighbors import neighbor_list
+    from physml.potential import Component, Potential
+
+    t = Morse(["Cu"], cutoff=4.5)
+    prov = PhysicsInformed(t.parameter_specs(), 1, GaussianLegendre([0, 2], [2.5, 3.5], 1.0, 4.5, 1.0), hidden=[4], seed=0)
+    pot = Potential(["Cu"], [Component(t, prov)])
+    b = _batch()
+    pred = pot(b, nlist=neighbor_list(b, pot.cutoff))
+    nn = prov._last_nn.detach()
+    base = loss_terms(pred, b, LossWeights())
+    w = list(prov.networks.parameters())
+    t2 = loss_terms(pred, b, LossWeights(perturbation=3.0), pot, l2_parameters=w, weight_decay=0.5)
+    l2 = sum(float((p * p).sum().detach()) for p in w)
+    assert float(t2["perturbation"]) == pytest.approx(float((nn**2).mean()), rel=1e-12) and float(t2["perturbation"]) > 0
+    assert float(t2["weight_decay"]) == pytest.approx(l2, rel=1e-12)
+    assert float(t2["total"]) == pytest.approx(float(base["total"]) + 3.0 * float((nn**2).mean()) + 0.5 * l2, rel=1e-12)
+
+    class WithGraph:  # the hook may also take the graph
+        def regularization(self, graph):
+            return torch.tensor(2.0, dtype=torch.float64)
+
+    from physml.train.loss import provider_regularization
+
+    assert float(provider_regularization(WithGraph(), graph=None)) == 2.0
+    assert provider_regularization(object()) is None
+
+
+MODEL_ERRORS = [
+    ('config = {family = "mishin", cutoff = 5.5}', 'config = {family = "mishin", cutof = 5.5}',
+     r"model.terms\[0\].config.cutof: unknown key; did you mean 'cutoff'\?"),
+    ('kind = "eam"', 'kind = "eamm"', r"model.terms\[0\].kind: unknown term kind 'eamm'; did you mean 'eam'\?"),
+    ('config = {family = "mishin", cutoff = 5.5}', 'config = {family = "mishn", cutoff = 5.5}', r"model.terms\[0\].config: unknown EAM family"),
+    ('species = ["Ta"]', 'species = ["Taa"]', r"model.species\[0\]: 'Taa' is not an element symbol; did you mean 'Ta'\?"),
+    ("epochs = 10", "epochs = -1", r"optimizer.epochs: Input should be greater than or equal to 0"),
+    ('train = "Ta-SNAP-2015"', 'train = "Ta-SNAP-2015"\nreference_energies = {Tb = 0.0}',
+     r"data.reference_energies.Tb: unknown key; did you mean 'Ta'\?"),
+]
+
+
+@pytest.mark.parametrize("old,new,match", MODEL_ERRORS)
+def test_model_section_errors_name_the_key(tmp_path, old, new, match):
+    assert old in GOOD
+    with pytest.raises(ConfigError, match=match):
+        load_config(_write(tmp_path, GOOD.replace(old, new)))
+
+
+PINN = """
+[data]
+train = "x.extxyz"
+[model]
+species = ["Cu"]
+[[model.terms]]
+kind = "morse"
+config = {cutoff = 4.5}
+provider = "physics_informed"
+initial = {D = 0.3, alpha = 1.5, r0 = 2.5}
+[model.terms.provider_config]
+hidden = [8]
+descriptor = {kind = "gaussian_legendre", orders = [0, 2], centres = [2.5, 3.5], width = 1.0, cutoff = 4.5, smoothing = 1.0}
+"""
+
+
+@pytest.mark.parametrize(
+    "old,new,match",
+    [
+        ("hidden = [8]", "hiden = [8]", r"model.terms\[0\].provider_config.hiden: unknown key; did you mean 'hidden'\?"),
+        ("width = 1.0", "widht = 1.0", r"provider_config.descriptor.widht: unknown key; did you mean 'width'\?"),
+        ("width = 1.0, ", "", r"provider_config.descriptor.width: required key missing"),
+        ('kind = "gaussian_legendre"', 'kind = "gaussian_legendr"', r"descriptor.kind: unknown descriptor kind 'gaussian_legendr'; did you mean 'gaussian_legendre'\?"),
+        ("r0 = 2.5}", "r00 = 2.5}", r"model.terms\[0\].initial.r00: unknown key; did you mean 'r0'\?"),
+    ],
+)
+def test_provider_errors_name_the_key(tmp_path, old, new, match):
+    load_config(_write(tmp_path, PINN))  # the unmodified config is valid
+    assert old in PINN
+    with pytest.raises(ConfigError, match=match):
+        load_config(_write(tmp_path, PINN.replace(old, new)))
+
+
+def test_json_and_yaml_configs(tmp_path):
+    import json
+
+    import tomllib
+
+    data = tomllib.loads(GOOD)
+    pj = tmp_path / "fit.json"
+    pj.write_text(json.dumps(data))
+    assert load_config(pj).optimizer.epochs == 10
+    yaml = pytest.importorskip("yaml")
+    py = tmp_path / "fit.yaml"
+    py.write_text(yaml.safe_dump(data))
+    assert load_config(py).model_dump() == load_config(pj).model_dump()
+    data["optimizer"]["learning_rat"] = 0.1
+    py.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError, match=r"optimizer.learning_rat: unknown key; did you mean 'learning_rate'\?"):
+        load_config(py)

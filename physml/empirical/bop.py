@@ -28,24 +28,123 @@ from typing import Sequence
 
 import torch
 
-from physml.empirical.base import Term
+from physml.empirical.base import Term, needs_double_backward
 from physml.empirical.cutoff import pinn_cutoff
 from physml.parameters import ParameterSpec
 from physml.registry import register_term
-from physml.compile import maybe_compile
 
 #: Al_2020 baseline values, used as defaults of a freshly built term
 DEFAULTS = {"A": 8.313739, "alpha": 3.659377, "B": 2.076203, "beta": 0.785523, "h": -0.065095, "sigma": 0.717922, "a": 0.907034, "lambda": 1.669902}
 
 
-def _candidate_mask(vt: torch.Tensor, rd: torch.Tensor, k_entry: torch.Tensor, j_entry: torch.Tensor, rc: float) -> torch.Tensor:
-    """Exact test x_ijk = r_ik + r_jk − r_ij < r_c (and k ≠ j) for candidate triplets,
-    without autograd (one fused pass when compiled)."""
-    dx = vt[0][k_entry] - vt[0][j_entry]
-    dy = vt[1][k_entry] - vt[1][j_entry]
-    dz = vt[2][k_entry] - vt[2][j_entry]
-    x = rd[k_entry] + torch.sqrt(dx * dx + dy * dy + dz * dz) - rd[j_entry]
-    return (x < rc) & (k_entry != j_entry)
+def _screening_triplets(i: torch.Tensor, vectors: torch.Tensor, r: torch.Tensor, bonds: torch.Tensor, rc: float, max_elements: int = 2_000_000):
+    """Every triplet (bond i–j, neighbour k) with x_ijk = r_ik + r_jk − r_ij < r_c, k ≠ j.
+
+    ``i`` (sorted), ``vectors``, ``r``: the pair list within 1.5 r_c; ``bonds``: list
+    positions of the bonds (r_ij < r_c). Returns (bond number, list entry of j, list
+    entry of k). No autograd, no per-candidate index arithmetic: with
+    P_j = r_ij + r_c and Q_k = r_ik − r_c,
+
+        x_ijk < r_c  ⟺  r_jk < r_c + r_ij − r_ik  ⟺  r̂·r̂ form  v_j·v_k − P_j Q_k > r_c²/2
+
+    (square both sides of the middle form and use r_jk² = r_ij² + r_ik² − 2 v_j·v_k; when
+    r_c + r_ij − r_ik < 0 the right-hand test fails too), so for each centre atom the
+    (bonds × neighbours) test is one batched matrix product of 4-vectors [v_j, P_j] and
+    [v_k, −Q_k], done in blocks of atoms to bound memory. The test is applied with a small
+    tolerance (a borderline triplet has f_c(x) = 0 to all digits) and k = j is removed.
+    """
+    dev = i.device
+    empty = torch.zeros(0, dtype=torch.long, device=dev)
+    if bonds.numel() == 0:
+        return empty, empty, empty
+    R = int(i[-1]) + 1
+    counts = torch.bincount(i, minlength=R)
+    start = torch.cumsum(counts, 0) - counts
+    K = int(counts.max())
+    ib = i[bonds]
+    counts_b = torch.bincount(ib, minlength=R)
+    start_b = torch.cumsum(counts_b, 0) - counts_b
+    Kb = int(counts_b.max())
+    slot_b = torch.arange(len(bonds), device=dev) - start_b[ib]
+    slot = torch.arange(len(i), device=dev) - start[i]
+    dt = vectors.dtype
+    X = torch.zeros(R, Kb, 4, dtype=dt, device=dev)
+    X[ib, slot_b, :3] = vectors[bonds]
+    X[ib, slot_b, 3] = r[bonds] + rc
+    Y = torch.zeros(R, 4, K, dtype=dt, device=dev)
+    Y[:, 3, :] = -1.0e6 * rc  # padding: never passes
+    Y[i, :3, slot] = vectors
+    Y[i, 3, slot] = rc - r
+    thresh = 0.5 * rc * rc * (1.0 - 1e-9)
+    step = max(1, max_elements // max(1, Kb * K))
+    out_b, out_k = [], []
+    for lo in range(0, R, step):
+        hi = min(R, lo + step)
+        mask = torch.bmm(X[lo:hi], Y[lo:hi]) > thresh
+        flat = torch.nonzero(mask.view(-1), as_tuple=True)[0]
+        row = torch.div(flat, Kb * K, rounding_mode="floor")
+        rem = flat - row * (Kb * K)
+        a = torch.div(rem, K, rounding_mode="floor")
+        b = rem - a * K
+        row = row + lo
+        out_b.append(start_b[row] + a)  # bond number
+        out_k.append(start[row] + b)  # list entry of k
+    bond_of = torch.cat(out_b)
+    k_entry = torch.cat(out_k)
+    j_entry = bonds[bond_of]
+    keep = k_entry != j_entry
+    return bond_of[keep], j_entry[keep], k_entry[keep]
+
+
+class _LogScreening(torch.autograd.Function):
+    """Σ_k log|S_ijk| per bond and the sign of Π_k S_ijk, with a fused first-derivative
+    backward (one pass over the triplets). Not twice differentiable: used only when no
+    double backward is needed."""
+
+    @staticmethod
+    def forward(ctx, vectors, r, lam_flat, lam_idx, bond_of, j_entry, k_entry, n_bonds, rc, hc):  # type: ignore[override]
+        vt = vectors.t()
+        if not vt.is_contiguous():
+            vt = vt.contiguous()
+        d = vt.index_select(1, k_entry) - vt.index_select(1, j_entry)
+        rjk = torch.sqrt((d * d).sum(0))
+        x = r.index_select(0, k_entry) + rjk - r.index_select(0, j_entry)
+        lam = lam_flat.index_select(0, lam_idx)
+        z = (x - rc) / hc
+        z2 = z * z
+        z4 = z2 * z2
+        inv = 1.0 / (1.0 + z4)
+        inside = x < rc
+        fc = torch.where(inside, z4 * inv, torch.zeros_like(x))
+        fcp = torch.where(inside, (4.0 / hc) * z2 * z * inv * inv, torch.zeros_like(x))
+        e = torch.exp(-lam * x)
+        fe = fc * e
+        s = 1.0 - fe
+        sa = torch.clamp(s.abs(), min=1e-300)
+        logs = torch.log(sa)
+        out = torch.zeros(n_bonds, dtype=r.dtype, device=r.device).index_add_(0, bond_of, logs)
+        neg = torch.zeros(n_bonds, dtype=r.dtype, device=r.device).index_add_(0, bond_of, (s < 0).to(r.dtype))
+        sign = 1.0 - 2.0 * torch.remainder(neg, 2.0)
+        inv_s = 1.0 / torch.where(s == 0, torch.full_like(s, 1e-300), s)
+        dx = (lam * fc - fcp) * e * inv_s  # d log|s| / dx
+        dlam = x * fe * inv_s  # d log|s| / dλ
+        ujk = d / torch.where(rjk > 0, rjk, torch.ones_like(rjk))
+        ctx.save_for_backward(bond_of, j_entry, k_entry, lam_idx, dx, dlam, ujk)
+        ctx.sizes = (vectors.shape[0], lam_flat.shape[0])
+        ctx.mark_non_differentiable(sign)
+        return out, sign
+
+    @staticmethod
+    def backward(ctx, g_out, g_sign):  # type: ignore[override]
+        bond_of, j_entry, k_entry, lam_idx, dx, dlam, ujk = ctx.saved_tensors
+        E, L = ctx.sizes
+        g = g_out.index_select(0, bond_of)
+        gx = g * dx
+        gr = torch.zeros(E, dtype=gx.dtype, device=gx.device).index_add_(0, k_entry, gx).index_add_(0, j_entry, -gx)
+        gu = ujk * gx
+        gv = torch.zeros(3, E, dtype=gx.dtype, device=gx.device).index_add_(1, k_entry, gu).index_add_(1, j_entry, -gu)
+        glam = torch.zeros(L, dtype=gx.dtype, device=gx.device).index_add_(0, lam_idx, g * dlam)
+        return gv.t(), gr, glam, None, None, None, None, None, None, None
 
 
 @register_term("pinn_bop")
@@ -78,39 +177,32 @@ class PinnBOP(Term):
 
     # ------------------------------------------------------------------ pieces
     def _screening(self, graph, pr, bonds, lam) -> torch.Tensor:
-        """log S_ij for every bond (index into ``pr``)."""
-        rc = self.rc
+        """S_ij for every bond (index into ``pr``), see the module docstring."""
+        rc, hc = self.rc, self.hc
         i, r = pr.i, pr.distances
-        n = graph.n_atoms
         with torch.no_grad():
-            rd = r.detach()
-            big = 4.0 * self.cutoff + 1.0
-            key = i.to(rd.dtype) * big + rd
-            order = torch.argsort(key)
-            skey = key[order]
-            counts = torch.bincount(i, minlength=n)
-            seg_start = torch.cumsum(counts, 0) - counts
-            ib = i[bonds]
-            limit = ib.to(rd.dtype) * big + rd[bonds] + 0.5 * rc
-            cnt = torch.searchsorted(skey, limit) - seg_start[ib]
-            cnt = torch.clamp(cnt, min=0)
-            total = int(cnt.sum())
-            bond_of = torch.repeat_interleave(torch.arange(len(bonds), device=i.device), cnt)
-            within = torch.arange(total, device=i.device) - torch.repeat_interleave(torch.cumsum(cnt, 0) - cnt, cnt)
-            k_entry = order[seg_start[ib][bond_of] + within]
-            j_entry = bonds[bond_of]
-            # exact test x_ijk < r_c without autograd, on 1-D coordinate gathers
-            vt = pr.vectors.detach().t().contiguous()
-            keep = maybe_compile("bop_candidates", _candidate_mask)(vt, rd, k_entry, j_entry, rc)
-            bond_of, k_entry, j_entry = bond_of[keep], k_entry[keep], j_entry[keep]
+            bond_of, j_entry, k_entry = _screening_triplets(i, pr.vectors.detach(), r.detach(), bonds, rc)
+        sp = graph.species
+        S = graph.n_species
+        nb = len(bonds)
+        if S == 1:
+            lam_flat = lam.reshape(-1)
+            lam_idx = i[j_entry]
+        else:
+            lam_flat = lam.reshape(-1)
+            lam_idx = (i[j_entry] * S + sp[pr.j[j_entry]]) * S + sp[pr.j[k_entry]]
+        if not (torch.is_grad_enabled() and needs_double_backward()):
+            logs, sign = _LogScreening.apply(pr.vectors, r, lam_flat, lam_idx, bond_of, j_entry, k_entry, nb, rc, hc)
+            return sign * torch.exp(logs)
+        # fully differentiable version (force/stress training)
         v = pr.vectors
         rjk = torch.linalg.norm(v[k_entry] - v[j_entry], dim=-1)
         x = r[k_entry] + rjk - r[j_entry]
-        sp = graph.species
-        lam_t = lam[i[j_entry], sp[pr.j[j_entry]], sp[pr.j[k_entry]]]
-        s = 1.0 - pinn_cutoff(x, rc, self.hc) * torch.exp(-lam_t * x)
-        logs = torch.log(torch.clamp(s, min=1e-300))
-        return torch.zeros(len(bonds), dtype=r.dtype, device=r.device).index_add(0, bond_of, logs)
+        s = 1.0 - pinn_cutoff(x, rc, hc) * torch.exp(-lam_flat[lam_idx] * x)
+        logs = torch.log(torch.clamp(s.abs(), min=1e-300))
+        neg = torch.zeros(nb, dtype=r.dtype, device=r.device).index_add(0, bond_of, (s.detach() < 0).to(r.dtype))
+        sign = 1.0 - 2.0 * torch.remainder(neg, 2.0)
+        return sign * torch.exp(torch.zeros(nb, dtype=r.dtype, device=r.device).index_add(0, bond_of, logs))
 
     def _parts(self, graph, params):
         """Per-bond quantities shared by the energy and its LAMMPS partition."""
@@ -124,7 +216,7 @@ class PinnBOP(Term):
         r = pr.distances[bonds]
         tj = graph.species[j]
         fc = pinn_cutoff(r, rc, self.hc)
-        Sij = torch.exp(self._screening(graph, pr, bonds, params["lambda"]))
+        Sij = self._screening(graph, pr, bonds, params["lambda"])
         # bond order from per-atom moments of the bonds k
         u = pr.vectors[bonds] / r[:, None]
         w = Sij * fc

@@ -129,6 +129,9 @@ class GaussianLegendre(Descriptor):
             start = torch.cumsum(counts, 0) - counts
             slot = torch.arange(pr.n_pairs, device=pr.i.device) - start[pr.i]
             K = int(counts.max())
+            # rows after the last centre atom have no pairs (raw g = 0): in a chunked
+            # evaluation these are the halo atoms, often many more than the centres
+            R = int(pr.i[-1]) + 1
         r = pr.distances
         u = pr.vectors / r[:, None]
         q = self.angular(u)  # (E, nq)
@@ -136,16 +139,19 @@ class GaussianLegendre(Descriptor):
         if S > 1:
             onehot = torch.nn.functional.one_hot(graph.species[pr.j], S).to(f.dtype)
             f = (onehot[:, :, None] * f[:, None, :]).reshape(-1, S * ns)
-        Qp = torch.zeros(N, K, nq, dtype=q.dtype, device=q.device).index_put((pr.i, slot), q)
-        Fp = torch.zeros(N, K, S * ns, dtype=f.dtype, device=f.device).index_put((pr.i, slot), f)
-        A = torch.bmm(Qp.transpose(1, 2), Fp).reshape(N, nq, S, ns)
+        Qp = torch.zeros(R, K, nq, dtype=q.dtype, device=q.device).index_put((pr.i, slot), q)
+        Fp = torch.zeros(R, K, S * ns, dtype=f.dtype, device=f.device).index_put((pr.i, slot), f)
+        A = torch.bmm(Qp.transpose(1, 2), Fp).reshape(R, nq, S, ns)
         onehot_l = self.l_onehot.to(A.dtype)
         blocks = []
         for a in range(S):
             for c in range(a, S):
                 g = torch.einsum("nqs,ql->nls", A[:, :, a] * A[:, :, c], onehot_l)
                 blocks.append(g if a == c else 2.0 * g)
-        return torch.stack(blocks, dim=1).reshape(N, -1)
+        out = torch.stack(blocks, dim=1).reshape(R, -1)
+        if R < N:
+            out = torch.cat([out, out.new_zeros((N - R, out.shape[1]))])
+        return out
 
     def forward(self, graph) -> torch.Tensor:
         g = self.raw(graph) + self.g_ref

@@ -1,13 +1,19 @@
 """Validated fit configuration (pydantic v2, unknown keys are errors with a suggestion).
 
-A config file (TOML or JSON) has the sections ``data``, ``model``, ``loss``, ``optimizer``,
-``seed`` and ``output``. Errors name the key path and the file, and a misspelt key gets a
-"did you mean" suggestion from the allowed names at that level.
+A config file (TOML, JSON, or YAML when PyYAML is installed) has the sections ``data``,
+``model``, ``loss``, ``optimizer``, ``seed``, ``output`` (and ``tune``). Errors name the file
+and the key path, and a misspelt key gets a "did you mean" suggestion from the names allowed
+at that level, e.g. ``model.terms[0].provider_config.hiden: unknown key; did you mean
+'hidden'?``. The free-form parts of the model section (a term's ``config``, a provider's
+``provider_config`` and its ``descriptor``, ``initial`` parameter values) are checked
+against the registered classes' constructor signatures and parameter names, so terms
+added to :mod:`physml.registry` are validated without changes here.
 """
 
 from __future__ import annotations
 
 import difflib
+import inspect
 import json
 import tomllib
 from pathlib import Path
@@ -58,14 +64,24 @@ class LossConfig(_Strict):
 
 
 class OptimizerConfig(_Strict):
-    baseline_epochs: int = 0
-    epochs: int = 100
-    batch_size: int = 8
-    learning_rate: float = 1e-3
-    weight_decay: float = 0.0
+    """Stages: ``baseline_epochs`` of the baseline parameters (Adam, or L-BFGS steps with
+    ``baseline_optimizer = "lbfgs"``), then ``epochs`` of AdamW on the networks, then
+    ``lbfgs_steps`` full-batch L-BFGS steps (each ``lbfgs_iterations`` iterations)."""
+
+    baseline_epochs: int = Field(0, ge=0)
+    baseline_optimizer: Literal["adam", "lbfgs"] = "adam"
+    epochs: int = Field(100, ge=0)
+    batch_size: int = Field(8, ge=1)
+    learning_rate: float = Field(1e-3, gt=0)
+    weight_decay: float = Field(0.0, ge=0)
     gradient_clip: float | None = 10.0
-    lbfgs_steps: int = 0
-    patience: int = 50
+    scheduler: Literal["plateau", "cosine", "none"] = "plateau"
+    lr_factor: float = Field(0.5, gt=0, lt=1)
+    lr_patience: int = Field(10, ge=0)
+    min_lr: float = Field(0.0, ge=0)
+    lbfgs_steps: int = Field(0, ge=0)
+    lbfgs_iterations: int = Field(20, ge=1)
+    patience: int = Field(50, ge=0)
     joint_baseline: bool = False
 
 
@@ -125,31 +141,164 @@ def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
     return list(cur.model_fields) if hasattr(cur, "model_fields") else []
 
 
+def _path(loc) -> str:
+    out = ""
+    for p in loc:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+def unknown_key(path: str, key: str, allowed) -> str:
+    """``path.key: unknown key; did you mean '…'?`` (or the list of allowed keys)."""
+    allowed = sorted(allowed)
+    close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.5)
+    hint = f"; did you mean {close[0]!r}?" if close else f"; allowed: {', '.join(allowed) or '(none)'}"
+    return f"{path}.{key}: unknown key{hint}" if path else f"{key}: unknown key{hint}"
+
+
+def _signature_keys(fn, skip: set[str]) -> tuple[set[str], set[str], bool]:
+    """(allowed, required, accepts **kwargs) of a constructor, without ``skip``."""
+    allowed, required, var_kw = set(), set(), False
+    for name, p in inspect.signature(fn).parameters.items():
+        if name in skip or p.kind is p.VAR_POSITIONAL:
+            continue
+        if p.kind is p.VAR_KEYWORD:
+            var_kw = True
+            continue
+        allowed.add(name)
+        if p.default is p.empty:
+            required.add(name)
+    return allowed, required, var_kw
+
+
+def _check_keys(path: str, given: dict, fn, skip: set[str], extra: set[str] = frozenset()) -> list[str]:
+    allowed, required, var_kw = _signature_keys(fn, skip)
+    allowed |= set(extra)
+    msgs = []
+    if not var_kw:
+        msgs += [unknown_key(path, k, allowed) for k in given if k not in allowed]
+    msgs += [f"{path}.{k}: required key missing" for k in sorted(required) if k not in given]
+    return msgs
+
+
+def check_model(model: "ModelConfig", root: str = "model") -> list[str]:
+    """Problems in the free-form parts of the model section (empty list: fine)."""
+    from ase.data import chemical_symbols
+
+    from physml.empirical.base import Term
+    from physml.ml.descriptors import DESCRIPTORS
+    from physml.ml.physics_informed import PhysicsInformed
+    from physml.registry import TERMS, term_class
+
+    msgs = []
+    for k, sym in enumerate(model.species):
+        if sym not in chemical_symbols[1:]:
+            close = difflib.get_close_matches(sym, chemical_symbols[1:], n=1)
+            msgs.append(f"{root}.species[{k}]: {sym!r} is not an element symbol" + (f"; did you mean {close[0]!r}?" if close else ""))
+    if len(set(model.species)) != len(model.species):
+        msgs.append(f"{root}.species: duplicate species in {model.species}")
+    if model.inherit:
+        msgs.append(f"{root}.inherit: inheriting elemental models is not supported by the fit config yet")
+    if msgs:
+        return msgs
+    for t, tc in enumerate(model.terms):
+        where = f"{root}.terms[{t}]"
+        try:
+            cls = term_class(tc.kind)
+        except ValueError:
+            close = difflib.get_close_matches(tc.kind, list(TERMS), n=1)
+            msgs.append(f"{where}.kind: unknown term kind {tc.kind!r}" + (f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(sorted(TERMS))}"))
+            continue
+        if getattr(cls.from_config, "__func__", None) is Term.from_config.__func__:
+            bad = _check_keys(f"{where}.config", tc.config, cls.__init__, {"self", "species"})
+            msgs += bad
+            if bad:
+                continue
+        try:
+            term = cls.from_config(dict(tc.config), list(model.species))
+        except Exception as err:  # the term's own validation (ranges, families, …)
+            msgs.append(f"{where}.config: {err}")
+            continue
+        names = [s.name for s in term.parameter_specs()]
+        msgs += [unknown_key(f"{where}.initial", key, names) for key in tc.initial if key not in names]
+        if tc.provider == "constant":
+            if tc.provider_config:
+                msgs.append(f"{where}.provider_config: only used with provider = 'physics_informed'")
+            continue
+        pc = dict(tc.provider_config)
+        msgs += _check_keys(f"{where}.provider_config", pc, PhysicsInformed.__init__, {"self", "specs", "n_species", "seed"})
+        desc = pc.get("descriptor")
+        if isinstance(desc, dict):
+            dwhere = f"{where}.provider_config.descriptor"
+            kind = desc.get("kind")
+            if kind not in DESCRIPTORS:
+                close = difflib.get_close_matches(str(kind), list(DESCRIPTORS), n=1)
+                msgs.append(f"{dwhere}.kind: unknown descriptor kind {kind!r}" + (f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(sorted(DESCRIPTORS))}"))
+            else:
+                msgs += _check_keys(dwhere, {k: v for k, v in desc.items() if k != "kind"}, DESCRIPTORS[kind].__init__, {"self"})
+        elif desc is not None:
+            msgs.append(f"{where}.provider_config.descriptor: must be a table with a 'kind'")
+    return msgs
+
+
+def _check_sections(cfg: FitConfig) -> list[str]:
+    msgs = check_model(cfg.model)
+    ref = cfg.data.reference_energies
+    if isinstance(ref, dict):
+        msgs += [unknown_key("data.reference_energies", k, cfg.model.species) for k in ref if k not in cfg.model.species]
+        msgs += [f"data.reference_energies.{s}: required key missing (one energy per species)" for s in cfg.model.species if s not in ref]
+    sp = cfg.data.split
+    if sp.kind != "holdout" and (not sp.fractions or any(f < 0 for f in sp.fractions) or abs(sum(sp.fractions) - 1) > 1e-9):
+        msgs.append(f"data.split.fractions: must be non-negative and sum to 1, got {sp.fractions}")
+    if sp.kind == "holdout" and not sp.holdout_groups:
+        msgs.append("data.split.holdout_groups: needed for kind = 'holdout'")
+    return msgs
+
+
 def validate_config(data: dict, source: str = "<config>") -> FitConfig:
+    """A :class:`FitConfig` from a parsed config, or :class:`ConfigError` listing every problem."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: invalid configuration\n  the top level must be a table of sections, got {type(data).__name__}")
     try:
-        return FitConfig.model_validate(data)
+        cfg = FitConfig.model_validate(data)
     except ValidationError as err:
         msgs = []
         for e in err.errors():
             loc = tuple(e["loc"])
-            path = ".".join(str(p) for p in loc)
             if e["type"] == "extra_forbidden":
-                allowed = _fields_at(FitConfig, loc)
-                close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else f"; allowed: {', '.join(allowed)}"
-                msgs.append(f"{path}: unknown key{hint}")
+                msgs.append(unknown_key(_path(loc[:-1]), str(loc[-1]), _fields_at(FitConfig, loc)))
             else:
-                msgs.append(f"{path}: {e['msg']}")
+                msgs.append(f"{_path(loc)}: {e['msg']}")
         raise ConfigError(f"{source}: invalid configuration\n  " + "\n  ".join(msgs)) from None
+    msgs = _check_sections(cfg)
+    if msgs:
+        raise ConfigError(f"{source}: invalid configuration\n  " + "\n  ".join(msgs))
+    return cfg
 
 
-def load_config(path: str | Path) -> FitConfig:
+def read_config_file(path: str | Path) -> dict:
+    """Parse a TOML (default), JSON (``.json``) or YAML (``.yaml``/``.yml``) config."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such config file")
     text = path.read_text()
+    suffix = path.suffix.lower()
     try:
-        data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
+        if suffix == ".json":
+            return json.loads(text)
+        if suffix in (".yaml", ".yml"):
+            try:
+                import yaml
+            except ImportError:
+                raise ConfigError(f"{path}: YAML configs need PyYAML (pip install pyyaml); TOML needs nothing extra") from None
+            try:
+                return yaml.safe_load(text)
+            except yaml.YAMLError as err:
+                raise ConfigError(f"{path}: cannot be parsed ({err})") from None
+        return tomllib.loads(text)
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as err:
         raise ConfigError(f"{path}: cannot be parsed ({err})") from None
-    return validate_config(data, str(path))
+
+
+def load_config(path: str | Path) -> FitConfig:
+    return validate_config(read_config_file(path), str(path))

@@ -6,17 +6,25 @@ and label masks m:
     L_E = Σ_b m_b ω_b ((E_b − Ê_b)/n_b)² / Σ_b m_b ω_b                       (eV²/atom²)
     L_F = Σ_a m_a ω_b(a) |F_a − F̂_a|² / (3 Σ_a m_a ω_b(a))                   (eV²/Å²)
     L_S = Σ_b m_b ω_b ‖σ_b − σ̂_b‖²_F / (9 Σ_b m_b ω_b)                       (eV²/Å⁶)
-    L   = w_E L_E + w_F L_F + w_S L_S + λ_p R_p
+    L   = w_E L_E + w_F L_F + w_S L_S + λ_p R_p + λ_w Σ w²
 
 R_p is the mean squared network perturbation of physics-informed providers (keeps p_i near
-the physical baseline p0, as in the PINN papers). A term whose labels are all missing
-contributes exactly 0 (masked, never zero-filled). Weight decay on network weights is left
-to the optimiser (and never applied to frozen tensors).
+the physical baseline p0, as in the PINN papers): a provider opts in by implementing
+``regularization(graph)`` (or ``regularization()`` using its last evaluation), returning a
+scalar or None. λ_w Σ w² is the L2 weight penalty, used by the L-BFGS stages; the Adam
+stages apply decoupled weight decay in the optimiser instead (never to frozen tensors).
+
+Missing labels are masked, never zero-filled: a masked prediction is replaced by its label
+*before* the difference is taken, so a masked entry contributes exactly 0 to the loss and to
+every gradient (even when the prediction is NaN, e.g. the stress of a cluster). A term
+whose labels are all missing is exactly 0.
 """
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
+from typing import Iterable
 
 import torch
 
@@ -37,34 +45,69 @@ def _masked_mean(sq: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     return (sq * w).sum() / den
 
 
-def loss_terms(pred: dict, batch, weights: LossWeights, potential=None) -> dict[str, torch.Tensor]:
-    """Loss components and total for a :class:`~physml.data.labels.LabelledBatch`."""
-    gw = torch.ones(len(batch.group_names), dtype=batch.weights.dtype, device=batch.weights.device)
-    for k, name in enumerate(batch.group_names):
-        gw[k] = float(weights.group.get(name, 1.0))
+def _masked(pred: torch.Tensor, label: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """pred where labelled, else the label itself (difference 0, gradient exactly 0)."""
+    m = mask.view(mask.shape + (1,) * (pred.dim() - mask.dim()))
+    return torch.where(m, pred, label)
+
+
+def provider_regularization(provider, graph=None) -> torch.Tensor | None:
+    """The provider's perturbation penalty (None if it has none)."""
+    fn = getattr(provider, "regularization", None)
+    if not callable(fn):
+        return None
+    try:
+        takes_graph = len(inspect.signature(fn).parameters) > 0
+    except (TypeError, ValueError):
+        takes_graph = False
+    return fn(graph) if takes_graph else fn()
+
+
+def loss_terms(
+    pred: dict,
+    batch,
+    weights: LossWeights,
+    potential=None,
+    graph=None,
+    l2_parameters: Iterable[torch.Tensor] | None = None,
+    weight_decay: float = 0.0,
+) -> dict[str, torch.Tensor]:
+    """Loss components (``energy``, ``forces``, ``stress``, ``perturbation``,
+    ``weight_decay``) and their weighted sum ``total`` for a
+    :class:`~physml.data.labels.LabelledBatch` and the potential's predictions."""
+    gw = torch.tensor([float(weights.group.get(n, 1.0)) for n in batch.group_names], dtype=batch.weights.dtype, device=batch.weights.device)
     omega = batch.weights * gw[batch.group]
     out: dict[str, torch.Tensor] = {}
-    de = (pred["energy"] - batch.energy) / batch.natoms
-    out["energy"] = _masked_mean(torch.where(batch.energy_mask, de * de, torch.zeros_like(de)), omega * batch.energy_mask)
+    e = _masked(pred["energy"], batch.energy, batch.energy_mask)
+    de = (e - batch.energy) / batch.natoms
+    out["energy"] = _masked_mean(de * de, omega * batch.energy_mask)
+    zero = de.new_zeros(())
     if "forces" in pred:
-        df = ((pred["forces"] - batch.forces) ** 2).sum(-1) / 3.0
-        wa = omega[batch.batch] * batch.forces_mask
-        out["forces"] = _masked_mean(torch.where(batch.forces_mask, df, torch.zeros_like(df)), wa)
+        f = _masked(pred["forces"], batch.forces, batch.forces_mask)
+        df = ((f - batch.forces) ** 2).sum(-1) / 3.0
+        out["forces"] = _masked_mean(df, omega[batch.batch] * batch.forces_mask)
     else:
-        out["forces"] = de.new_zeros(())
+        out["forces"] = zero
     if "stress" in pred and weights.stress:
-        ds = ((pred["stress"] - batch.stress) ** 2).sum((-1, -2)) / 9.0
-        ds = torch.where(batch.stress_mask & torch.isfinite(ds), ds, torch.zeros_like(ds))
+        s = _masked(pred["stress"], batch.stress, batch.stress_mask)
+        ds = ((s - batch.stress) ** 2).sum((-1, -2)) / 9.0
         out["stress"] = _masked_mean(ds, omega * batch.stress_mask)
     else:
-        out["stress"] = de.new_zeros(())
-    reg = de.new_zeros(())
+        out["stress"] = zero
+    reg = zero
     if potential is not None and weights.perturbation:
         for c in potential.components:
-            r = getattr(c.provider, "regularization", None)
-            val = r() if callable(r) else None
+            val = provider_regularization(c.provider, graph)
             if val is not None:
                 reg = reg + val
     out["perturbation"] = reg
-    out["total"] = weights.energy * out["energy"] + weights.forces * out["forces"] + weights.stress * out["stress"] + weights.perturbation * reg
+    l2 = zero
+    if weight_decay and l2_parameters is not None:
+        for p in l2_parameters:
+            l2 = l2 + (p * p).sum()
+    out["weight_decay"] = l2
+    out["total"] = (
+        weights.energy * out["energy"] + weights.forces * out["forces"] + weights.stress * out["stress"]
+        + weights.perturbation * reg + weight_decay * l2
+    )
     return out

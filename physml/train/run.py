@@ -1,41 +1,55 @@
-"""``physml fit CONFIG``: a fit as one command, written to a run directory.
+"""``physml fit CONFIG [--out DIR] [--resume]``: a fit as one command, into a run directory.
 
-RUN/
-  config.resolved.json   the validated config with defaults filled in
-  log.txt                one JSON line per epoch and stage messages
-  checkpoint.pt          latest trainer state (``--resume`` continues from it)
-  model/                 the fitted potential (physml model format)
-  metrics.json, metrics.md   per-group MAE/RMSE on train / validation / test
-  learning_curve.png, parity_energy.png, parity_forces.png
+The layout of the run directory is described in :mod:`physml.train.rundir`. A fit
+
+1. validates the config (every problem reported with its key path) and seeds python,
+   numpy and torch; deterministic torch algorithms are requested for the fit;
+2. loads the data, splits it (stratified / random / hold-out groups), sets the reference
+   energies (given, or least squares on the training split);
+3. builds the potential from the model section (:mod:`physml.train.build`);
+4. trains the stages baseline → network → lbfgs (:class:`~physml.train.trainer.Trainer`),
+   checkpointing after every epoch;
+5. writes the model, per-group metrics on train / validation / test, plots and the log.
+
+``--resume`` continues from ``checkpoint.pt``; the result is bit-identical to an
+uninterrupted run (CPU). The data, model, loss and seed sections must be unchanged, the
+epoch counts may grow. Without ``--resume`` an existing checkpoint is never overwritten.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import os
+import sys
 import time
 from pathlib import Path
+from typing import Callable
 
-import numpy as np
 import torch
 
 from physml.data import fit_reference_energies, holdout_groups, load_dataset, random_split, stratified_split
 from physml.evaluate import evaluate, table
 from physml.io import save
+from physml.train import rundir
 from physml.train.build import build_potential
-from physml.train.config import FitConfig, load_config
+from physml.train.config import ConfigError, FitConfig, load_config
 from physml.train.loss import LossWeights
-from physml.train.trainer import Trainer
+from physml.train.plots import learning_curve, parity_plots
+from physml.train.trainer import Trainer, seed_everything
 
 
-def _split(ds, cfg: FitConfig):
+def split_dataset(ds, cfg: FitConfig):
+    """(train, validation, test) datasets of the config's split spec."""
     sp = cfg.data.split
     groups = [s.config_type for s in ds]
     if sp.kind == "holdout":
         keep, out = holdout_groups(groups, sp.holdout_groups)
         sub = ds[keep]
-        tr, va = stratified_split([groups[k] for k in keep], [0.9, 0.1], seed=sp.seed)
+        fr = list(sp.fractions[:2]) if len(sp.fractions) >= 2 else [0.9, 0.1]
+        tot = sum(fr)
+        tr, va = stratified_split([groups[k] for k in keep], [f / tot for f in fr], seed=sp.seed)
         return sub[tr], sub[va], ds[out]
     fr = list(sp.fractions)
     parts = stratified_split(groups, fr, seed=sp.seed) if sp.kind == "stratified" else random_split(len(ds), fr, seed=sp.seed)
@@ -43,30 +57,94 @@ def _split(ds, cfg: FitConfig):
     return ds[parts[0]], ds[parts[1]], ds[parts[2]]
 
 
-def fit(config_path: str | os.PathLike, out: str | os.PathLike | None = None, resume: bool = False) -> Path:
+def fit(config_path: str | os.PathLike, out: str | os.PathLike | None = None, resume: bool = False, progress: bool | None = None) -> Path:
+    """``physml fit``: run the config at ``config_path``; returns the run directory."""
     cfg = load_config(config_path)
     run = Path(out or cfg.output)
-    fit_config(cfg, run, resume=resume)
+    fit_config(cfg, run, resume=resume, progress=progress)
     return run
 
 
-def fit_config(cfg: FitConfig, run: Path, resume: bool = False, on_epoch=None) -> float:
-    """Run a fit of a validated config into ``run``; returns the final validation loss."""
-    run.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(cfg.seed)
-    run.mkdir(parents=True, exist_ok=True)
-    (run / "config.resolved.json").write_text(json.dumps(cfg.model_dump(), indent=2))
-    logf = open(run / "log.txt", "a")
+class _Log:
+    def __init__(self, path: Path, echo_epochs: bool):
+        self.fh = open(path, "a", encoding="utf-8")
+        self.echo_epochs = echo_epochs
 
-    def log(msg: str) -> None:
-        logf.write(msg + "\n")
-        logf.flush()
-        print(msg, flush=True)
+    def __call__(self, msg: str) -> None:
+        self.fh.write(msg + "\n")
+        self.fh.flush()
+        if self.echo_epochs or not msg.startswith('{"stage"'):
+            print(msg, flush=True)
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+def _prepare_dir(cfg: FitConfig, run: Path, resume: bool) -> bool:
+    """Checks the run directory; returns True if a checkpoint should be resumed."""
+    ck = run / rundir.CHECKPOINT
+    new = cfg.model_dump(mode="json")
+    if not resume:
+        if ck.exists():
+            raise ValueError(f"{run} already holds a fit ({ck.name}); use --resume to continue it, or another --out")
+        return False
+    if not ck.exists():
+        return False
+    old_path = run / rundir.CONFIG
+    if old_path.exists():
+        changed = rundir.changed_sections(json.loads(old_path.read_text()), new)
+        if changed:
+            raise ConfigError(f"{run}: cannot resume, the config changed since the checkpoint at: {', '.join(changed)}")
+    return True
+
+
+def fit_config(
+    cfg: FitConfig,
+    run: str | os.PathLike,
+    resume: bool = False,
+    on_epoch: Callable[[int, float], None] | None = None,
+    progress: bool | None = None,
+) -> float:
+    """Run a fit of a validated config into ``run``; returns the final validation loss
+    (the training loss if there is no validation data). ``on_epoch(n, val_loss)`` is called
+    after every epoch (``physml tune`` prunes through it)."""
+    run = Path(run)
+    run.mkdir(parents=True, exist_ok=True)
+    do_resume = _prepare_dir(cfg, run, resume)
+    show = progress if progress is not None else sys.stderr.isatty()
+    log = _Log(run / rundir.LOG, echo_epochs=not show)
+    det = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        return _fit(cfg, run, do_resume, resume, on_epoch, show, log)
+    finally:
+        torch.use_deterministic_algorithms(det)
+        log.close()
+
+
+def _fit(cfg: FitConfig, run: Path, do_resume: bool, resume: bool, on_epoch, show: bool, log: _Log) -> float:
+    t0 = time.perf_counter()
+    seed_everything(cfg.seed)
+    rundir.atomic_write_json(run / rundir.CONFIG, cfg.model_dump(mode="json"))
+    log(f"physml fit: {run} (seed {cfg.seed}{', resuming' if do_resume else ''})")
+    if resume and not do_resume:
+        log("no checkpoint to resume from: starting a new fit")
 
     ds = load_dataset(cfg.data.train, min_distance=cfg.data.min_distance)
-    train, val, test = _split(ds, cfg)
+    train, val, test = split_dataset(ds, cfg)
     if cfg.data.test:
         test = load_dataset(cfg.data.test, min_distance=cfg.data.min_distance)
+    log(f"data: {len(ds)} structures, groups {ds.groups}; train {len(train)}, validation {len(val)}, test {len(test)}")
+    if not len(train):
+        raise ValueError(f"{cfg.data.train}: the training split is empty")
+    missing = sorted(set(ds.species) - set(cfg.model.species))
+    if missing:
+        raise ValueError(f"{cfg.data.train}: element(s) {missing} are not in model.species {cfg.model.species}")
+    for g in cfg.loss.group_weights:
+        if g not in ds.groups:
+            close = difflib.get_close_matches(g, ds.groups, n=1)
+            raise ConfigError(f"loss.group_weights.{g}: no such config_type in the data" + (f"; did you mean {close[0]!r}?" if close else f"; groups: {ds.groups}"))
+
     if cfg.data.reference_energies == "fit":
         ref = fit_reference_energies(train, list(cfg.model.species))
         refs = [ref.energies[s] for s in cfg.model.species]
@@ -74,80 +152,55 @@ def fit_config(cfg: FitConfig, run: Path, resume: bool = False, on_epoch=None) -
     else:
         refs = [cfg.data.reference_energies[s] for s in cfg.model.species]
     pot = build_potential(cfg.model, refs, seed=cfg.seed)
-    lw = LossWeights(cfg.loss.energy, cfg.loss.forces, cfg.loss.stress, cfg.loss.perturbation, dict(cfg.loss.group_weights))
-    o = cfg.optimizer
-    def log_and_report(msg: str) -> None:
-        log(msg)
-        if on_epoch is not None:
-            rec = json.loads(msg)
-            if "epoch" in rec and "val_loss" in rec:
-                on_epoch(len(trainer.history.epochs), rec["val_loss"])
+    log(pot.describe())
 
-    trainer = Trainer(pot, train, val, lw, o.batch_size, o.learning_rate, o.weight_decay, o.gradient_clip, cfg.seed, run / "checkpoint.pt", log_and_report, patience=o.patience)
-    t0 = time.time()
-    if resume and (run / "checkpoint.pt").exists():
-        trainer.load_checkpoint(run / "checkpoint.pt", o.joint_baseline)
+    o = cfg.optimizer
+    lw = LossWeights(cfg.loss.energy, cfg.loss.forces, cfg.loss.stress, cfg.loss.perturbation, dict(cfg.loss.group_weights))
+
+    def report(rec: dict) -> None:
+        if on_epoch is not None:
+            on_epoch(len(trainer.history.epochs), rec["val_loss"])
+
+    trainer = Trainer(
+        pot, train, val, lw, batch_size=o.batch_size, learning_rate=o.learning_rate, weight_decay=o.weight_decay,
+        gradient_clip=o.gradient_clip, seed=cfg.seed, checkpoint=run / rundir.CHECKPOINT, log=log, patience=o.patience,
+        lr_factor=o.lr_factor, lr_patience=o.lr_patience, scheduler=o.scheduler, min_lr=o.min_lr,
+        baseline_optimizer=o.baseline_optimizer, lbfgs_iterations=o.lbfgs_iterations, joint_baseline=o.joint_baseline,
+        progress=show, on_epoch=report,
+    )
+    stages = [("baseline", o.baseline_epochs)]
+    if any(c.provider.kind != "constant" for c in pot.components):
+        stages += [("network", o.epochs), ("lbfgs", o.lbfgs_steps)]
+    if do_resume:
+        trainer.load_checkpoint(run / rundir.CHECKPOINT, epochs=dict(stages))
         log(f"resumed at stage {trainer.stage}, epoch {trainer.epoch}")
-    stages = [("baseline", o.baseline_epochs), ("network", o.epochs)]
-    has_network = any(c.provider.kind != "constant" for c in pot.components)
-    for stage, epochs in stages:
-        if stage == "network" and not has_network:
-            continue
-        if resume and trainer.stage == "network" and stage == "baseline":
-            continue
-        trainer.run(stage, epochs, joint_baseline=o.joint_baseline)
-    pot.metadata.update({"data": {"train": cfg.data.train, "hash": ds.content_hash()}, "config": cfg.model_dump()})
-    save(pot, run / "model")
-    metrics = {}
+    trainer.fit(stages)
+    t_train = time.perf_counter() - t0
+
+    pot.metadata.update({
+        "data": {"train": cfg.data.train, "test": cfg.data.test, "hash": ds.content_hash(), "n_train": len(train), "n_validation": len(val), "n_test": len(test)},
+        "config": cfg.model_dump(mode="json"),
+        "training": {"stages": [s for s, n in stages if n], "epochs": len(trainer.history.epochs), "best_val_loss": trainer.best_val if math.isfinite(trainer.best_val) else None},
+    })
+    save(pot, run / rundir.MODEL)
+    metrics, preds = {}, {}
     for name, part in (("train", train), ("validation", val), ("test", test)):
         if len(part):
-            metrics[name], _ = evaluate(pot, part)
-    (run / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    md = [f"# Metrics ({time.time() - t0:.0f} s)"]
+            metrics[name], info = evaluate(pot, part)
+            preds[name] = (part, info["predictions"])
+    rundir.atomic_write_json(run / rundir.METRICS_JSON, metrics)
+    final_val = trainer.validate()
+    md = ["# Fit metrics", "", f"Run `{run}`: {len(trainer.history.epochs)} epochs over stages "
+          f"{', '.join(f'{s} ({n})' for s, n in stages if n) or 'none'}; training {t_train:.1f} s; "
+          f"final validation loss {final_val:.4g}.", "",
+          "Energies in meV/atom, forces in eV/Å, stresses in GPa; — marks a label missing from that group."]
     for name, m in metrics.items():
         md += ["", f"## {name}", "", table(m)]
-    (run / "metrics.md").write_text("\n".join(md) + "\n")
-    _plots(run, trainer, pot, test if len(test) else val)
-    log(f"wrote {run}")
-    logf.close()
-    final_val = trainer.validate()
-    return final_val if math.isfinite(final_val) else float(trainer.history.epochs[-1]["train_loss"]) if trainer.history.epochs else float("nan")
+    rundir.atomic_write_text(run / rundir.METRICS_MD, "\n".join(md) + "\n")
+    learning_curve(trainer.history.epochs, run / "learning_curve.png")
+    parity_plots({k: v for k, v in preds.items() if k != "validation"} or preds, run)
+    log(f"wrote {run} ({time.perf_counter() - t0:.1f} s)")
+    if math.isfinite(final_val):
+        return final_val
+    return float(trainer.history.epochs[-1]["train_loss"]) if trainer.history.epochs else float("nan")
 
-
-def _plots(run: Path, trainer: Trainer, pot, data) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    ep = trainer.history.epochs
-    if ep:
-        fig, ax = plt.subplots(figsize=(5, 3.5))
-        ax.semilogy([e["train_loss"] for e in ep], label="train")
-        if any(np.isfinite(e["val_loss"]) for e in ep):
-            ax.semilogy([e["val_loss"] for e in ep], label="validation")
-        ax.set_xlabel("epoch (all stages)")
-        ax.set_ylabel("loss")
-        ax.legend()
-        fig.tight_layout()
-        fig.savefig(run / "learning_curve.png", dpi=120)
-        plt.close(fig)
-    if not len(data):
-        return
-    pred = pot.evaluate([s.atoms for s in data])
-    e_ref = [s.energy / s.n_atoms for s in data if s.energy is not None]
-    e_pre = [p["energy"] / s.n_atoms for p, s in zip(pred, data) if s.energy is not None]
-    f_ref = np.concatenate([s.forces.ravel() for s in data if s.forces is not None] or [np.zeros(0)])
-    f_pre = np.concatenate([p["forces"].ravel() for p, s in zip(pred, data) if s.forces is not None] or [np.zeros(0)])
-    for name, x, y, unit in (("energy", e_ref, e_pre, "eV/atom"), ("forces", f_ref, f_pre, "eV/Å")):
-        if len(x) == 0:
-            continue
-        fig, ax = plt.subplots(figsize=(4, 4))
-        ax.plot(x, y, ".", ms=3)
-        lo, hi = min(np.min(x), np.min(y)), max(np.max(x), np.max(y))
-        ax.plot([lo, hi], [lo, hi], "k-", lw=0.5)
-        ax.set_xlabel(f"DFT ({unit})")
-        ax.set_ylabel(f"model ({unit})")
-        fig.tight_layout()
-        fig.savefig(run / f"parity_{name}.png", dpi=120)
-        plt.close(fig)

@@ -1,11 +1,22 @@
-"""Two-stage trainer with seeded batch order, checkpoints and exact resume.
+"""Staged trainer with seeded batch order, checkpoints and exact resume.
 
-Stage "baseline": only the baseline parameters (constant providers' values, physics-informed
-p0) are trained; stage "network": the network weights (and, if ``joint_baseline``, p0 too).
-Frozen tensors (``requires_grad=False``) never enter an optimiser. Mini-batches are formed
-once (neighbour lists precomputed); their order in epoch e is a permutation drawn from
-``torch.Generator().manual_seed(seed·100003 + e)``, so a run resumed from a checkpoint
-replays exactly the batches an uninterrupted run would see.
+Stages (run in this order by :meth:`Trainer.fit`; each may be skipped with 0 epochs):
+
+* ``"baseline"`` — only the baseline parameters (constant providers' values, physics-
+  informed p0) are trained, with Adam (mini-batches) or full-batch L-BFGS
+  (``baseline_optimizer="lbfgs"``; one "epoch" is one L-BFGS step of ``lbfgs_iterations``
+  iterations);
+* ``"network"`` — the network weights with AdamW (and p0 too if ``joint_baseline``);
+  decoupled weight decay acts on weight matrices only;
+* ``"lbfgs"`` — optional full-batch L-BFGS refinement of the same parameters as
+  ``"network"``, with the L2 weight penalty added to the loss.
+
+Frozen tensors (``requires_grad=False``) never enter an optimiser, so neither gradients nor
+weight decay touch them (the alloy inheritance relies on this). Mini-batches and their
+neighbour lists are built once. The batch order of epoch e is a permutation drawn from a
+private ``torch.Generator`` seeded with (seed, stage, e), so a run resumed from a checkpoint
+(model, optimiser, scheduler, early-stopping and RNG states, stage and epoch) replays
+exactly what an uninterrupted run does: the final weights are bit-identical on CPU.
 """
 
 from __future__ import annotations
@@ -13,10 +24,13 @@ from __future__ import annotations
 import json
 import math
 import os
+import random
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
+import numpy as np
 import torch
 
 from physml.data.labels import LabelledBatch
@@ -25,20 +39,52 @@ from physml.neighbors import neighbor_list
 from physml.potential import Potential
 from physml.train.loss import LossWeights, loss_terms
 
+STAGES = ("baseline", "network", "lbfgs")
+_STAGE_OFFSET = {"baseline": 0, "network": 50_000_000, "lbfgs": 90_000_000}
+_COMPONENTS = ("energy", "forces", "stress", "perturbation")
+
 
 def baseline_parameters(pot: Potential) -> list[torch.nn.Parameter]:
+    """Trainable baseline tensors: constant providers' values and physics-informed p0."""
     out = []
     for c in pot.components:
         if c.provider.kind == "constant":
             out += [p for p in c.provider.parameters() if p.requires_grad]
-        elif hasattr(c.provider, "p0") and c.provider.p0.requires_grad:
+        elif isinstance(getattr(c.provider, "p0", None), torch.nn.Parameter) and c.provider.p0.requires_grad:
             out.append(c.provider.p0)
     return out
 
 
 def network_parameters(pot: Potential) -> list[torch.nn.Parameter]:
+    """Every other trainable tensor (network weights and biases, trainable scales, …)."""
     base = {id(p) for p in baseline_parameters(pot)}
     return [p for p in pot.parameters() if p.requires_grad and id(p) not in base]
+
+
+def seed_everything(seed: int) -> None:
+    """Seed python, numpy and torch (the trainer's batch order has its own generator)."""
+    random.seed(seed)
+    np.random.seed(seed % (1 << 32))
+    torch.manual_seed(seed)
+
+
+def _rng_state() -> dict:
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    return {
+        "torch": torch.get_rng_state(),
+        "numpy": {"keys": torch.from_numpy(np.asarray(keys, dtype=np.int64)), "pos": int(pos), "has_gauss": int(has_gauss), "gauss": float(gauss)},
+        "python": random.getstate(),
+    }
+
+
+def _set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    n = state.get("numpy")
+    if n is not None:
+        np.random.set_state(("MT19937", n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["gauss"]))
+    py = state.get("python")
+    if py is not None:
+        random.setstate((py[0], tuple(py[1]), py[2]))
 
 
 @dataclass
@@ -47,6 +93,30 @@ class History:
 
 
 class Trainer:
+    """Fits a :class:`~physml.potential.Potential` to labelled data.
+
+    Args:
+        potential: the model (trained in place).
+        train, validation: datasets (validation may be None or empty: then the training
+            loss drives the scheduler and early stopping is off).
+        weights: loss weights.
+        batch_size: structures per mini-batch (Adam stages).
+        learning_rate, weight_decay, gradient_clip: Adam(W) settings (clip on the global
+            gradient norm; None or 0 disables).
+        seed: batch-order seed.
+        checkpoint: file written atomically after every epoch.
+        log: receives one JSON line per epoch and stage messages.
+        patience: early stopping after this many epochs without a better validation loss
+            (0: off); the best-validation model is restored at the end of the stage.
+        scheduler: ``"plateau"`` (ReduceLROnPlateau with ``lr_factor``/``lr_patience``),
+            ``"cosine"`` (cosine annealing to ``min_lr`` over the stage) or ``"none"``.
+        baseline_optimizer: ``"adam"`` or ``"lbfgs"`` for the baseline stage.
+        lbfgs_iterations: iterations per L-BFGS step ("epoch").
+        joint_baseline: train p0 together with the network in the network stages.
+        progress: tqdm progress bars (None: only when stderr is a terminal).
+        on_epoch: called with each epoch's record after its checkpoint is written.
+    """
+
     def __init__(
         self,
         potential: Potential,
@@ -63,143 +133,292 @@ class Trainer:
         patience: int = 0,
         lr_factor: float = 0.5,
         lr_patience: int = 10,
+        scheduler: str = "plateau",
+        min_lr: float = 0.0,
+        baseline_optimizer: str = "adam",
+        lbfgs_iterations: int = 20,
+        joint_baseline: bool = False,
+        progress: bool | None = None,
+        on_epoch: Callable[[dict], None] | None = None,
     ):
+        if scheduler not in ("plateau", "cosine", "none"):
+            raise ValueError(f"scheduler must be 'plateau', 'cosine' or 'none', got {scheduler!r}")
+        if baseline_optimizer not in ("adam", "lbfgs"):
+            raise ValueError(f"baseline_optimizer must be 'adam' or 'lbfgs', got {baseline_optimizer!r}")
         self.pot = potential
         self.weights = weights
         self.seed = int(seed)
-        self.lr = learning_rate
-        self.weight_decay = weight_decay
+        self.lr = float(learning_rate)
+        self.weight_decay = float(weight_decay)
         self.clip = gradient_clip
         self.checkpoint = Path(checkpoint) if checkpoint else None
         self.log = log or (lambda s: None)
+        self.on_epoch = on_epoch
+        self.patience = int(patience)
+        self.lr_factor, self.lr_patience = float(lr_factor), int(lr_patience)
+        self.scheduler_kind, self.min_lr = scheduler, float(min_lr)
+        self.baseline_optimizer = baseline_optimizer
+        self.lbfgs_iterations = int(lbfgs_iterations)
+        self.joint_baseline = bool(joint_baseline)
+        self.progress = progress
         groups = sorted(set(train.groups) | set(validation.groups if validation is not None else []))
         self.train_batches = self._batches(train, batch_size, groups)
         self.val_batches = self._batches(validation, batch_size, groups) if validation is not None and len(validation) else []
-        self.patience = int(patience)  # early stopping on the validation loss (0: off)
-        self.lr_factor, self.lr_patience = float(lr_factor), int(lr_patience)
+        self.n_train = len(train)
         self.history = History()
         self.best_val = float("inf")
         self.best_state: dict | None = None
         self.bad_epochs = 0
+        self.stopped = False
         self.scheduler = None
         self.stage = "baseline"
         self.epoch = 0
         self.optimizer: torch.optim.Optimizer | None = None
+        self.resumed = False
 
+    # ------------------------------------------------------------------ set-up
     def _batches(self, ds: Dataset, size: int, groups) -> list[tuple[LabelledBatch, object]]:
+        """Labelled batches with their neighbour lists (built once; geometry is fixed)."""
         out = []
+        full = self.pot.needs_full_list
         for start in range(0, len(ds), size):
             b = LabelledBatch.from_dataset(ds[list(range(start, min(len(ds), start + size)))], self.pot.species, groups, dtype=self.pot.dtype, device=self.pot.device)
-            out.append((b, neighbor_list(b, self.pot.cutoff)))
+            out.append((b, neighbor_list(b, self.pot.cutoff, full=full)))
         return out
 
-    def _make_optimizer(self, stage: str, joint_baseline: bool) -> torch.optim.Optimizer:
+    def _uses_lbfgs(self, stage: str) -> bool:
+        return stage == "lbfgs" or (stage == "baseline" and self.baseline_optimizer == "lbfgs")
+
+    def _stage_parameters(self, stage: str) -> list[torch.nn.Parameter]:
         if stage == "baseline":
-            params = baseline_parameters(self.pot)
-            return torch.optim.Adam([{"params": params, "weight_decay": 0.0}], lr=self.lr)
+            return baseline_parameters(self.pot)
         params = network_parameters(self.pot)
-        decay = [p for p in params if p.dim() >= 2]
-        nodecay = [p for p in params if p.dim() < 2]
-        groups = [{"params": decay, "weight_decay": self.weight_decay}, {"params": nodecay, "weight_decay": 0.0}]
-        if joint_baseline:
-            groups.append({"params": baseline_parameters(self.pot), "weight_decay": 0.0})
+        if self.joint_baseline:
+            params = params + baseline_parameters(self.pot)
+        return params
+
+    def _decayed(self, stage: str) -> list[torch.nn.Parameter]:
+        if stage == "baseline":
+            return []
+        return [p for p in network_parameters(self.pot) if p.dim() >= 2]
+
+    def _make_optimizer(self, stage: str) -> torch.optim.Optimizer | None:
+        if stage not in STAGES:
+            raise ValueError(f"unknown stage {stage!r}; stages: {STAGES}")
+        params = self._stage_parameters(stage)
+        if not params:
+            return None
+        if self._uses_lbfgs(stage):
+            return torch.optim.LBFGS(params, lr=1.0, max_iter=self.lbfgs_iterations, history_size=20, line_search_fn="strong_wolfe")
+        if stage == "baseline":
+            return torch.optim.Adam(params, lr=self.lr)
+        decayed = {id(p) for p in self._decayed(stage)}
+        groups = [
+            {"params": [p for p in params if id(p) in decayed], "weight_decay": self.weight_decay},
+            {"params": [p for p in params if id(p) not in decayed], "weight_decay": 0.0},
+        ]
         return torch.optim.AdamW([g for g in groups if g["params"]], lr=self.lr)
 
-    def _loss(self, b, nl, create_graph: bool):
-        pred = self.pot(b, nlist=nl, forces=self.weights.forces > 0, stress=self.weights.stress > 0, create_graph=create_graph)
-        return loss_terms(pred, b, self.weights, self.pot)
+    def _make_scheduler(self, stage: str, epochs: int):
+        if self.optimizer is None or self._uses_lbfgs(stage) or self.scheduler_kind == "none":
+            return None
+        if self.scheduler_kind == "cosine":
+            return torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, T_max=max(int(epochs), 1), eta_min=self.min_lr)
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(self.optimizer, factor=self.lr_factor, patience=self.lr_patience, min_lr=self.min_lr)
 
-    def validate(self) -> float:
+    # ------------------------------------------------------------------ losses
+    def _loss(self, b, nl, create_graph: bool, stage: str | None = None) -> dict[str, torch.Tensor]:
+        w = self.weights
+        pred = self.pot(b, nlist=nl, forces=w.forces > 0, stress=w.stress > 0, create_graph=create_graph)
+        l2 = self._decayed(stage) if stage is not None and self._uses_lbfgs(stage) and self.weight_decay else None
+        return loss_terms(pred, b, w, self.pot, l2_parameters=l2, weight_decay=self.weight_decay if l2 else 0.0)
+
+    def validate(self, components: bool = False):
+        """Mean validation loss per structure (NaN without validation data); with
+        ``components=True`` also the mean of each loss component."""
         if not self.val_batches:
-            return float("nan")
+            return (float("nan"), {}) if components else float("nan")
         tot, n = 0.0, 0
+        comp = dict.fromkeys(_COMPONENTS, 0.0)
         for b, nl in self.val_batches:
             t = self._loss(b, nl, create_graph=False)
             tot += float(t["total"].detach()) * b.n_structures
+            for k in comp:
+                comp[k] += float(t[k].detach()) * b.n_structures
             n += b.n_structures
-        return tot / n
+        comp = {k: v / n for k, v in comp.items()}
+        return (tot / n, comp) if components else tot / n
 
-    def run(self, stage: str, epochs: int, joint_baseline: bool = False) -> History:
+    def _adam_epoch(self, stage: str, params) -> tuple[float, dict]:
+        gen = torch.Generator().manual_seed(self.seed * 100003 + self.epoch + _STAGE_OFFSET[stage])
+        order = torch.randperm(len(self.train_batches), generator=gen).tolist()
+        create = self.weights.forces > 0 or self.weights.stress > 0
+        total, n = 0.0, 0
+        comp = dict.fromkeys(_COMPONENTS, 0.0)
+        for k in order:
+            b, nl = self.train_batches[k]
+            self.optimizer.zero_grad(set_to_none=True)
+            t = self._loss(b, nl, create_graph=create, stage=stage)
+            t["total"].backward()
+            if self.clip:
+                torch.nn.utils.clip_grad_norm_(params, self.clip)
+            self.optimizer.step()
+            total += float(t["total"].detach()) * b.n_structures
+            for c in comp:
+                comp[c] += float(t[c].detach()) * b.n_structures
+            n += b.n_structures
+        return total / max(n, 1), {c: v / max(n, 1) for c, v in comp.items()}
+
+    def _lbfgs_epoch(self, stage: str) -> tuple[float, dict]:
+        create = self.weights.forces > 0 or self.weights.stress > 0
+        last: dict = {}
+
+        def closure():
+            self.optimizer.zero_grad(set_to_none=True)
+            total = None
+            comp = dict.fromkeys(_COMPONENTS, 0.0)
+            for b, nl in self.train_batches:
+                t = self._loss(b, nl, create_graph=create, stage=stage)
+                f = b.n_structures / self.n_train
+                (t["total"] * f).backward()
+                v = t["total"].detach() * f
+                total = v if total is None else total + v
+                for c in comp:
+                    comp[c] += float(t[c].detach()) * f
+            last.update(comp)
+            return total
+
+        loss = self.optimizer.step(closure)
+        # report the loss at the new parameters (what the next step starts from)
+        final = closure()
+        self.optimizer.zero_grad(set_to_none=True)
+        return float(final if final is not None else loss), dict(last)
+
+    # ------------------------------------------------------------------ training
+    def run(self, stage: str, epochs: int, joint_baseline: bool | None = None) -> History:
+        """Train ``stage`` up to ``epochs`` epochs (continuing a resumed stage)."""
+        if joint_baseline is not None:
+            self.joint_baseline = bool(joint_baseline)
         if self.optimizer is None or self.stage != stage:
             self.stage = stage
-            self.optimizer = self._make_optimizer(stage, joint_baseline)
+            self.optimizer = self._make_optimizer(stage)
+            self.scheduler = self._make_scheduler(stage, epochs)
             self.epoch = 0
-            self.best_val, self.best_state, self.bad_epochs = float("inf"), None, 0
-        if self.scheduler is None or self.scheduler.optimizer is not self.optimizer:
-            self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(self.optimizer, factor=self.lr_factor, patience=self.lr_patience)
-        params = [p for g in self.optimizer.param_groups for p in g["params"]]
-        if not params:
+            self.best_val, self.best_state, self.bad_epochs, self.stopped = float("inf"), None, 0, False
+        if self.optimizer is None:
             self.log(f"stage {stage}: nothing to train")
             return self.history
-        while self.epoch < epochs:
-            gen = torch.Generator().manual_seed(self.seed * 100003 + self.epoch + (0 if stage == "baseline" else 50_000_000))
-            order = torch.randperm(len(self.train_batches), generator=gen).tolist()
-            total, n = 0.0, 0
-            for k in order:
-                b, nl = self.train_batches[k]
-                self.optimizer.zero_grad(set_to_none=True)
-                t = self._loss(b, nl, create_graph=self.weights.forces > 0 or self.weights.stress > 0)
-                t["total"].backward()
-                if self.clip:
-                    torch.nn.utils.clip_grad_norm_(params, self.clip)
-                self.optimizer.step()
-                total += float(t["total"].detach()) * b.n_structures
-                n += b.n_structures
+        params = [p for g in self.optimizer.param_groups for p in g["params"]]
+        bar = None
+        if self.epoch < epochs and not self.stopped:
+            show = self.progress if self.progress is not None else sys.stderr.isatty()
+            if show:
+                from tqdm import tqdm
+
+                bar = tqdm(total=epochs, initial=self.epoch, desc=stage, leave=False, file=sys.stderr)
+        while self.epoch < epochs and not self.stopped:
+            if self._uses_lbfgs(stage):
+                train_loss, comp = self._lbfgs_epoch(stage)
+            else:
+                train_loss, comp = self._adam_epoch(stage, params)
             self.epoch += 1
-            val = self.validate()
-            monitor = val if math.isfinite(val) else total / max(n, 1)
-            self.scheduler.step(monitor)
-            rec = {"stage": stage, "epoch": self.epoch, "train_loss": total / max(n, 1), "val_loss": val, "lr": self.optimizer.param_groups[0]["lr"]}
+            val, vcomp = self.validate(components=True)
+            monitor = val if math.isfinite(val) else train_loss
+            if isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+                self.scheduler.step(monitor)
+            elif self.scheduler is not None:
+                self.scheduler.step()
+            rec = {"stage": stage, "epoch": self.epoch, "train_loss": train_loss, "val_loss": val, "lr": self.optimizer.param_groups[0]["lr"]}
+            rec.update({f"train_{k}": v for k, v in comp.items()})
+            rec.update({f"val_{k}": v for k, v in vcomp.items()})
             self.history.epochs.append(rec)
             self.log(json.dumps(rec))
-            stop = False
             if math.isfinite(val):
                 if val < self.best_val:
                     self.best_val, self.bad_epochs = val, 0
                     self.best_state = {k: v.detach().clone() for k, v in self.pot.state_dict().items()}
                 else:
                     self.bad_epochs += 1
-                    stop = self.patience > 0 and self.bad_epochs >= self.patience
+                    self.stopped = self.patience > 0 and self.bad_epochs >= self.patience
+            if not math.isfinite(train_loss):
+                self.stopped = True
+                self.log(json.dumps({"stage": stage, "error": f"non-finite training loss at epoch {self.epoch}"}))
+            if self.stopped and math.isfinite(train_loss):
+                self.log(json.dumps({"stage": stage, "early_stop": self.epoch, "best_val_loss": self.best_val}))
             if self.checkpoint is not None:
                 self.save_checkpoint(self.checkpoint)
-            if stop:
-                self.log(json.dumps({"stage": stage, "early_stop": self.epoch, "best_val_loss": self.best_val}))
-                break
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{train_loss:.3g}", val=f"{val:.3g}")
+            if self.on_epoch is not None:
+                self.on_epoch(rec)
+        if bar is not None:
+            bar.close()
         if self.best_state is not None and self.patience > 0:
             self.pot.load_state_dict(self.best_state)  # keep the best validation model
         return self.history
 
+    def fit(self, stages: Sequence[tuple[str, int]]) -> History:
+        """Run ``[(stage, epochs), …]`` in order; a resumed trainer skips the stages
+        before its checkpoint's stage and continues that one."""
+        names = [s for s, _ in stages]
+        start = names.index(self.stage) if self.resumed and self.stage in names else 0
+        for stage, epochs in stages[start:]:
+            if epochs > 0 or stage == self.stage:
+                self.run(stage, epochs)
+        return self.history
+
     # ------------------------------------------------------------- checkpoints
-    def save_checkpoint(self, path: Path) -> None:
+    def save_checkpoint(self, path: str | os.PathLike) -> None:
+        """Everything needed to continue exactly (written atomically)."""
+        path = Path(path)
         state = {
+            "format": "physml-checkpoint-1",
             "model": self.pot.state_dict(),
             "optimizer": self.optimizer.state_dict() if self.optimizer else None,
             "scheduler": self.scheduler.state_dict() if self.scheduler else None,
             "best_val": self.best_val,
             "bad_epochs": self.bad_epochs,
+            "stopped": self.stopped,
             "best_state": self.best_state,
             "stage": self.stage,
             "epoch": self.epoch,
+            "joint_baseline": self.joint_baseline,
             "history": self.history.epochs,
-            "torch_rng": torch.get_rng_state(),
+            "rng": _rng_state(),
         }
-        tmp = path.with_name(path.name + ".tmp")
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         torch.save(state, tmp)
         os.replace(tmp, path)
 
-    def load_checkpoint(self, path: Path, joint_baseline: bool = False) -> None:
-        state = torch.load(path, weights_only=True)
+    def load_checkpoint(self, path: str | os.PathLike, joint_baseline: bool | None = None, epochs: int | dict[str, int] | None = None) -> None:
+        """Restore a checkpoint written by :meth:`save_checkpoint` (``weights_only`` load).
+
+        ``epochs`` (an int, or stage → epochs) is the length of the checkpoint's stage in
+        the current run; a cosine schedule is stretched to it."""
+        state = torch.load(Path(path), weights_only=True)
         self.pot.load_state_dict(state["model"])
+        self.resumed = True
+        self.joint_baseline = bool(state.get("joint_baseline", False) if joint_baseline is None else joint_baseline)
         self.stage = state["stage"]
-        self.optimizer = self._make_optimizer(self.stage, joint_baseline)
-        if state["optimizer"] is not None:
+        self.optimizer = self._make_optimizer(self.stage)
+        # the scheduler is created before the optimiser state is loaded: creating some
+        # schedulers resets the learning rate, loading the optimiser state restores it
+        n = epochs.get(self.stage) if isinstance(epochs, dict) else epochs
+        self.scheduler = self._make_scheduler(self.stage, n or 1)
+        if state["optimizer"] is not None and self.optimizer is not None:
             self.optimizer.load_state_dict(state["optimizer"])
+        if state.get("scheduler") is not None and self.scheduler is not None:
+            self.scheduler.load_state_dict(state["scheduler"])
+            if n and isinstance(self.scheduler, torch.optim.lr_scheduler.CosineAnnealingLR):
+                self.scheduler.T_max = max(int(n), 1)
         self.epoch = int(state["epoch"])
         self.history.epochs = list(state["history"])
         self.best_val = float(state.get("best_val", float("inf")))
         self.bad_epochs = int(state.get("bad_epochs", 0))
+        self.stopped = bool(state.get("stopped", False))
         self.best_state = state.get("best_state")
-        self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(self.optimizer, factor=self.lr_factor, patience=self.lr_patience)
-        if state.get("scheduler") is not None:
-            self.scheduler.load_state_dict(state["scheduler"])
-        torch.set_rng_state(state["torch_rng"])
+        if "rng" in state:
+            _set_rng_state(state["rng"])
+        elif "torch_rng" in state:
+            _set_rng_state({"torch": state["torch_rng"]})
