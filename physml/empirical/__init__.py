@@ -6,5 +6,6 @@ from physml.empirical.zbl import ZBL
 from physml.empirical.bop import PinnBOP
 from physml.empirical.tersoff import Tersoff
 from physml.empirical.eam import AnalyticEAM, TabulatedEAM
+from physml.empirical.meam import MEAM
 
-__all__ = ["Term", "Morse", "TabulatedEAM", "AnalyticEAM", "ZBL", "PinnBOP", "Tersoff"]
+__all__ = ["Term", "Morse", "TabulatedEAM", "AnalyticEAM", "ZBL", "PinnBOP", "Tersoff", "MEAM"]
