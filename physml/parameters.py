@@ -212,22 +212,53 @@ class ConstantPerSpecies(ParameterProvider):
     """Classic potential: every atom of species a has the same parameters p0[a].
 
     Free values honour each spec's ``tie`` (symmetric pair tables are stored once).
+    Some free values of a parameter can be frozen (:meth:`freeze_entries`; an alloy keeps
+    its elemental entries this way): the tensor is split into a trainable part and a frozen
+    buffer, so no gradient, optimiser step or weight decay can reach the frozen values.
     """
 
     kind = "constant"
 
-    def __init__(self, specs: Sequence[ParameterSpec], n_species: int, values: dict[str, object] | None = None):
+    def __init__(self, specs: Sequence[ParameterSpec], n_species: int, values: dict[str, object] | None = None, frozen: Sequence[str] = ()):
         super().__init__()
         self.layout = ParameterLayout(specs, n_species)
         self.n_species = n_species
+        self.frozen_names: list[str] = []
         self.free = nn.ParameterDict()
         for spec in self.layout.specs:
             imap, nfree = _tie_map(spec, n_species)
             self.register_buffer(f"map_{spec.name}", imap, persistent=False)
             raw = torch.full((nfree,), spec.inverse(spec.default), dtype=torch.float64)
             self.free[spec.name] = nn.Parameter(raw)
+        for name in frozen:  # placeholders, filled by load_state_dict
+            self.freeze_entries(name, torch.zeros_like(self.free[name], dtype=torch.bool))
         if values:
             self.set_values(values)
+
+    def freeze_entries(self, name: str, mask: torch.Tensor) -> None:
+        """Freeze the free values of parameter ``name`` where ``mask`` (bool, one entry per
+        free value) is True, at their current values: they are copied to the buffer
+        ``fixed_<name>`` and :meth:`table` reads them from there (``fixedmask_<name>``
+        marks them). The trainable tensor keeps its shape; its masked entries are unused
+        and get zero gradients. Calling it again adds to the frozen set."""
+        self.layout.spec(name)
+        p = self.free[name]
+        mask = torch.as_tensor(mask, dtype=torch.bool, device=p.device).reshape(p.shape)
+        if name in self.frozen_names:
+            old = getattr(self, f"fixedmask_{name}")
+            fixed = torch.where(old, getattr(self, f"fixed_{name}"), p.detach())
+            mask = mask | old
+        else:
+            fixed = p.detach().clone()
+            self.frozen_names.append(name)
+        self.register_buffer(f"fixed_{name}", fixed.clone())
+        self.register_buffer(f"fixedmask_{name}", mask.clone())
+
+    def _free_values(self, name: str) -> torch.Tensor:
+        v = self.free[name]
+        if name in self.frozen_names:
+            v = torch.where(getattr(self, f"fixedmask_{name}"), getattr(self, f"fixed_{name}"), v)
+        return v
 
     def set_values(self, values: dict[str, object]) -> None:
         """Set physical values: scalars, or nested lists/arrays of the full table shape
@@ -245,14 +276,19 @@ class ConstantPerSpecies(ParameterProvider):
             raw = full.reshape(-1).clone().apply_(spec.inverse) if spec.transform != "identity" else full.reshape(-1)
             with torch.no_grad():
                 p = self.free[name]
-                p.copy_(torch.zeros_like(p).scatter_(0, imap.reshape(-1).to(p.device), raw.to(p)))
+                new = torch.zeros_like(p).scatter_(0, imap.reshape(-1).to(p.device), raw.to(p))
+                if name in self.frozen_names:
+                    mask = getattr(self, f"fixedmask_{name}")
+                    if not torch.equal(new[mask], getattr(self, f"fixed_{name}")[mask]):
+                        raise ValueError(f"parameter {name}: the values of its frozen entries cannot be changed")
+                p.copy_(new)
 
     def table(self) -> torch.Tensor:
         """Raw (S, P) table of every species' parameter vector."""
         cols = []
         for spec in self.layout.specs:
             imap = getattr(self, f"map_{spec.name}")
-            cols.append(self.free[spec.name][imap])
+            cols.append(self._free_values(spec.name)[imap])
         return torch.cat(cols, dim=1)
 
     def values(self) -> dict[str, torch.Tensor]:
@@ -263,8 +299,8 @@ class ConstantPerSpecies(ParameterProvider):
         return self.table()[graph.species]
 
     def config(self) -> dict:
-        return {}
+        return {"frozen": list(self.frozen_names)} if self.frozen_names else {}
 
     @classmethod
     def from_config(cls, config: dict, term) -> "ConstantPerSpecies":
-        return cls(term.parameter_specs(), term.n_species)
+        return cls(term.parameter_specs(), term.n_species, frozen=config.get("frozen", ()))

@@ -125,20 +125,16 @@ def export_lammps(
         cmds = ["pair_style pinn", f"pair_coeff * * {f.name} {species}"]
         notes = ["pair_style pinn is the authors' USER-PINN package (not part of LAMMPS releases); requires newton on"]
     else:
-        try:
-            from physml.export.torchscript import export_torchscript
-        except ImportError:
-            raise NotImplementedError(
-                "route plugin (a compiled model for the physml LAMMPS pair style) is not available in this "
-                "version; models with constant-parameter EAM/Tersoff/ZBL terms export with --route native and "
-                "PINN bond-order models with --route pinn"
-            ) from None
+        from physml.export.torchscript import export_torchscript
+        from physml.lammps.plugin import built_plugin
 
         f = out / f"{stem}.pt"
         export_torchscript(pot, f)
         files = [f]
-        cmds = ["# plugin load /path/to/libphysmlplugin.so   (build it with: physml build-lammps-plugin)", "pair_style physml", f"pair_coeff * * {f.name} {species}"]
-        notes = ["requires newton on (the default)"]
+        so = built_plugin()
+        load = f"plugin load {so}" if so else "# plugin load /path/to/physmlplugin.so   (build it with: physml build-lammps-plugin)"
+        cmds = [load, "pair_style physml", f"pair_coeff * * {f.name} {species}"]
+        notes = ["TorchScript model for pair_style physml (physml LAMMPS plugin); requires newton on (the default) and units metal"]
     snippet = out / "physml.lmp"
     tmp = snippet.with_suffix(".lmp.tmp")
     tmp.write_text(_snippet(pot, route, cmds, notes))

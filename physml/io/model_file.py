@@ -75,8 +75,12 @@ def save(potential: Potential, path: str | os.PathLike) -> Path:
     an existing model at ``path`` is never left half-written.
     """
     path = Path(path)
+    from physml.compose.freeze import frozen_hashes, has_frozen_blocks
+
     desc = describe(potential)
     desc["model_hash"] = model_hash(potential)
+    if has_frozen_blocks(potential):  # inherited (frozen) tensors, re-checked on load
+        desc["frozen"] = frozen_hashes(potential)
     js = json.dumps(desc, indent=2, sort_keys=False).encode()
     blob = st_save(_weights(potential), metadata={"format": FORMAT})
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -159,6 +163,10 @@ def load_model(path: str | os.PathLike, dtype: torch.dtype | None = None) -> Pot
             mod = pot.get_submodule(mod_name) if mod_name else pot
             mod._buffers[attr] = torch.empty_like(weights[name])
     pot.load_state_dict(weights, strict=True)
+    if desc.get("frozen"):
+        from physml.compose.freeze import verify_frozen
+
+        verify_frozen(pot, desc["frozen"], str(path))
     if dtype is not None:
         pot = pot.to(dtype)
     return pot

@@ -84,18 +84,23 @@ class PhysicsInformed(ParameterProvider):
         self._last_nn: torch.Tensor | None = None
 
     def forward(self, graph) -> torch.Tensor:
-        G = self.descriptor(graph)
+        return self.raw_from_descriptors(self.descriptor(graph), graph.species)
+
+    def raw_from_descriptors(self, G: torch.Tensor, species: torch.Tensor) -> torch.Tensor:
+        """Raw parameters (N, P) from descriptors G (N, n_features) and species (N,) — the
+        forward pass after the descriptor (an alloy evaluates inherited elemental providers
+        on their own descriptor columns this way)."""
         if self.central_species_blocks:
-            onehot = torch.nn.functional.one_hot(graph.species, self.n_species).to(G.dtype)
+            onehot = torch.nn.functional.one_hot(species, self.n_species).to(G.dtype)
             G = (onehot[:, :, None] * G[:, None, :]).reshape(G.shape[0], -1)
-        x = G * self.scale[graph.species]
-        y = self.networks(x, graph.species)
+        x = G * self.scale[species]
+        y = self.networks(x, species)
         if self.shared_network:
             P = self.layout.size
-            y = y.reshape(-1, self.n_species, P).gather(1, graph.species.view(-1, 1, 1).expand(-1, 1, P)).squeeze(1)
+            y = y.reshape(-1, self.n_species, P).gather(1, species.view(-1, 1, 1).expand(-1, 1, P)).squeeze(1)
         y = y * self.out_scale
         self._last_nn = y
-        return self.p0[graph.species] + y if self.use_baseline else y
+        return self.p0[species] + y if self.use_baseline else y
 
     def regularization(self) -> torch.Tensor | None:
         """Mean squared network perturbation of the last evaluation (keeps p_i near p0)."""

@@ -61,6 +61,16 @@ def network_parameters(pot: Potential) -> list[torch.nn.Parameter]:
     return [p for p in pot.parameters() if p.requires_grad and id(p) not in base]
 
 
+def _lr_groups(params: list, weight_decay: float, lr: float) -> list[dict]:
+    """Optimiser parameter groups by learning-rate factor: a tensor's ``lr_scale``
+    attribute (set when an inherited block is explicitly unfrozen) multiplies the learning
+    rate of the Adam stages; L-BFGS has a single step length and ignores it."""
+    by_scale: dict[float, list] = {}
+    for p in params:
+        by_scale.setdefault(float(getattr(p, "lr_scale", 1.0)), []).append(p)
+    return [{"params": ps, "weight_decay": weight_decay, "lr": lr * k} for k, ps in by_scale.items() if ps]
+
+
 def seed_everything(seed: int) -> None:
     """Seed python, numpy and torch (the trainer's batch order has its own generator)."""
     random.seed(seed)
@@ -211,13 +221,11 @@ class Trainer:
         if self._uses_lbfgs(stage):
             return torch.optim.LBFGS(params, lr=1.0, max_iter=self.lbfgs_iterations, history_size=20, line_search_fn="strong_wolfe")
         if stage == "baseline":
-            return torch.optim.Adam(params, lr=self.lr)
+            return torch.optim.Adam(_lr_groups(params, 0.0, self.lr), lr=self.lr)
         decayed = {id(p) for p in self._decayed(stage)}
-        groups = [
-            {"params": [p for p in params if id(p) in decayed], "weight_decay": self.weight_decay},
-            {"params": [p for p in params if id(p) not in decayed], "weight_decay": 0.0},
-        ]
-        return torch.optim.AdamW([g for g in groups if g["params"]], lr=self.lr)
+        groups = _lr_groups([p for p in params if id(p) in decayed], self.weight_decay, self.lr)
+        groups += _lr_groups([p for p in params if id(p) not in decayed], 0.0, self.lr)
+        return torch.optim.AdamW(groups, lr=self.lr)
 
     def _make_scheduler(self, stage: str, epochs: int):
         if self.optimizer is None or self._uses_lbfgs(stage) or self.scheduler_kind == "none":
