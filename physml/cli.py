@@ -69,10 +69,9 @@ def _eval(args) -> int:
     import json
 
     from physml.data import load_dataset
-    from physml.evaluate import evaluate, table
-    from physml.io import load
+    from physml.evaluate import evaluate, load_model, table
 
-    pot = load(args.model)
+    pot = load_model(args.model)
     ds = load_dataset(args.data, split=args.split) if args.split else load_dataset(args.data)
     metrics, info = evaluate(pot, ds, offset=args.offset)
     if args.json:
@@ -81,7 +80,15 @@ def _eval(args) -> int:
     else:
         print(f"model: {args.model}\ndata: {args.data} ({len(ds)} structures)\n")
         print(table(metrics))
-        print(f"\n{info['structures_per_s']:.1f} structures/s" + (f"; energy offset removed: {info['energy_offset_eV_per_atom']:.4f} eV/atom" if args.offset else ""))
+        print(f"\n{info['structures_per_s']:.1f} structures/s" + (f"; {args.offset} energy offset removed: {info['energy_offset_eV_per_atom']:.4f} eV/atom" if args.offset else ""))
+    return 0
+
+
+def _compare(args) -> int:
+    from physml.train.compare import run_compare
+
+    offset = None if args.offset == "none" else args.offset
+    print(run_compare(args.models, args.data, config=args.config, split=args.split, offset=offset, json_out=args.json, out=args.out))
     return 0
 
 
@@ -143,8 +150,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("data", help="a data file or a named dataset (e.g. Ta-SNAP-2015, mlearn-Mo)")
     s.add_argument("--split", help="split of a named dataset (train/test)")
     s.add_argument("--json", action="store_true", help="print {group: {n, energy_rmse, …}} as JSON (eV/atom, eV/Å, GPa)")
-    s.add_argument("--offset", action="store_true", help="remove the mean per-atom energy offset first")
+    s.add_argument("--offset", nargs="?", const="mean", choices=["mean", "median"], help="remove the mean (default) or median per-atom energy offset first")
     s.set_defaults(func=_eval)
+
+    s = sub.add_parser("compare", help="per-group errors of several models on the same structures, side by side")
+    s.add_argument("models", nargs="+", help="NAME=MODEL (physml model, published file or LAMMPS *.snap include file)")
+    s.add_argument("--data", help="data file or named dataset (default: the --config's data)")
+    s.add_argument("--config", help="fit config whose data split selects the structures")
+    s.add_argument("--split", default="test", help="train/validation/test part of the --config split, or a named dataset's split (default test)")
+    s.add_argument("--offset", default="median", choices=["mean", "median", "none"], help="per-atom energy offset removed from each model (default median)")
+    s.add_argument("--json", action="store_true", help="print {model: {group: metrics}} as JSON")
+    s.add_argument("--out", help="also write the markdown tables (and .json) to this file")
+    s.set_defaults(func=_compare)
 
     s = sub.add_parser("export", help="write LAMMPS potential files plus a pair_style/pair_coeff snippet")
     s.add_argument("model")

@@ -14,6 +14,12 @@ the physical baseline p0, as in the PINN papers): a provider opts in by implemen
 scalar or None. λ_w Σ w² is the L2 weight penalty, used by the L-BFGS stages; the Adam
 stages apply decoupled weight decay in the optimiser instead (never to frozen tensors).
 
+Data-parallel training splits a global mini-batch over processes: each process passes the
+*global* batch's normalisers (:func:`loss_normalisers` of the whole batch) and gets the
+share of the global loss that its structures contribute, so the shares summed over the
+processes equal the single-process loss of the global batch (up to round-off), and so do
+their gradients.
+
 Missing labels are masked, never zero-filled: a masked prediction is replaced by its label
 *before* the difference is taken, so a masked entry contributes exactly 0 to the loss and to
 every gradient (even when the prediction is NaN, e.g. the stress of a cluster). A term
@@ -38,11 +44,28 @@ class LossWeights:
     group: dict[str, float] = field(default_factory=dict)  # config_type -> weight factor
 
 
-def _masked_mean(sq: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-    den = w.sum()
+def _masked_mean(sq: torch.Tensor, w: torch.Tensor, den: torch.Tensor | float | None = None) -> torch.Tensor:
+    den = w.sum() if den is None else den
     if float(den) == 0.0:
         return sq.new_zeros(())
     return (sq * w).sum() / den
+
+
+def _omega(batch, weights: LossWeights) -> torch.Tensor:
+    gw = torch.tensor([float(weights.group.get(n, 1.0)) for n in batch.group_names], dtype=batch.weights.dtype, device=batch.weights.device)
+    return batch.weights * gw[batch.group]
+
+
+def loss_normalisers(batch, weights: LossWeights) -> dict[str, float]:
+    """The denominators of L_E, L_F, L_S (Σ m ω) and the atom count of a batch; pass those
+    of a global batch to :func:`loss_terms` of each of its parts (data parallelism)."""
+    omega = _omega(batch, weights)
+    return {
+        "energy": float((omega * batch.energy_mask).sum()),
+        "forces": float((omega[batch.batch] * batch.forces_mask).sum()),
+        "stress": float((omega * batch.stress_mask).sum()),
+        "atoms": float(batch.n_atoms),
+    }
 
 
 def _masked(pred: torch.Tensor, label: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -71,27 +94,32 @@ def loss_terms(
     graph=None,
     l2_parameters: Iterable[torch.Tensor] | None = None,
     weight_decay: float = 0.0,
+    normalisers: dict[str, float] | None = None,
 ) -> dict[str, torch.Tensor]:
     """Loss components (``energy``, ``forces``, ``stress``, ``perturbation``,
     ``weight_decay``) and their weighted sum ``total`` for a
-    :class:`~physml.data.labels.LabelledBatch` and the potential's predictions."""
-    gw = torch.tensor([float(weights.group.get(n, 1.0)) for n in batch.group_names], dtype=batch.weights.dtype, device=batch.weights.device)
-    omega = batch.weights * gw[batch.group]
+    :class:`~physml.data.labels.LabelledBatch` and the potential's predictions.
+
+    ``normalisers`` (from :func:`loss_normalisers` of the global batch this batch is a part
+    of) makes every component this part's share of the global batch's loss (the weight
+    penalty belongs to one part only: pass ``l2_parameters`` to one of them)."""
+    omega = _omega(batch, weights)
+    nz = normalisers or {}
     out: dict[str, torch.Tensor] = {}
     e = _masked(pred["energy"], batch.energy, batch.energy_mask)
     de = (e - batch.energy) / batch.natoms
-    out["energy"] = _masked_mean(de * de, omega * batch.energy_mask)
+    out["energy"] = _masked_mean(de * de, omega * batch.energy_mask, nz.get("energy"))
     zero = de.new_zeros(())
     if "forces" in pred:
         f = _masked(pred["forces"], batch.forces, batch.forces_mask)
         df = ((f - batch.forces) ** 2).sum(-1) / 3.0
-        out["forces"] = _masked_mean(df, omega[batch.batch] * batch.forces_mask)
+        out["forces"] = _masked_mean(df, omega[batch.batch] * batch.forces_mask, nz.get("forces"))
     else:
         out["forces"] = zero
     if "stress" in pred and weights.stress:
         s = _masked(pred["stress"], batch.stress, batch.stress_mask)
         ds = ((s - batch.stress) ** 2).sum((-1, -2)) / 9.0
-        out["stress"] = _masked_mean(ds, omega * batch.stress_mask)
+        out["stress"] = _masked_mean(ds, omega * batch.stress_mask, nz.get("stress"))
     else:
         out["stress"] = zero
     reg = zero
@@ -100,6 +128,8 @@ def loss_terms(
             val = provider_regularization(c.provider, graph)
             if val is not None:
                 reg = reg + val
+        if normalisers is not None and normalisers["atoms"] > 0:
+            reg = reg * (batch.n_atoms / normalisers["atoms"])  # a per-atom mean
     out["perturbation"] = reg
     l2 = zero
     if weight_decay and l2_parameters is not None:

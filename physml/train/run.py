@@ -11,6 +11,10 @@ The layout of the run directory is described in :mod:`physml.train.rundir`. A fi
    checkpointing after every epoch;
 5. writes the model, per-group metrics on train / validation / test, plots and the log.
 
+Under ``torchrun --nproc_per_node K -m physml.cli fit CONFIG`` the fit is data-parallel over
+K processes (:mod:`physml.train.distributed`); only rank 0 writes the run directory, and
+the result follows the single-process fit to round-off.
+
 ``--resume`` continues from ``checkpoint.pt``; the result is bit-identical to an
 uninterrupted run (CPU). The data, model, loss and seed sections must be unchanged, the
 epoch counts may grow. Without ``--resume`` an existing checkpoint is never overwritten.
@@ -35,6 +39,7 @@ from physml.io import save
 from physml.train import rundir
 from physml.train.build import build_potential
 from physml.train.config import ConfigError, FitConfig, load_config
+from physml.train.distributed import World, barrier, broadcast_object, current, init_from_env, launched, shutdown
 from physml.train.loss import LossWeights
 from physml.train.plots import learning_curve, parity_plots
 from physml.train.trainer import Trainer, seed_everything
@@ -80,6 +85,16 @@ class _Log:
         self.fh.close()
 
 
+class _NoLog:
+    """The log of ranks other than 0 (only rank 0 writes the run directory)."""
+
+    def __call__(self, msg: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 def _prepare_dir(cfg: FitConfig, run: Path, resume: bool) -> bool:
     """Checks the run directory; returns True if a checkpoint should be resumed."""
     ck = run / rundir.CHECKPOINT
@@ -109,31 +124,50 @@ def fit_config(
     (the training loss if there is no validation data). ``on_epoch(n, val_loss)`` is called
     after every epoch (``physml tune`` prunes through it)."""
     run = Path(run)
-    run.mkdir(parents=True, exist_ok=True)
-    do_resume = _prepare_dir(cfg, run, resume)
-    show = progress if progress is not None else sys.stderr.isatty()
-    log = _Log(run / rundir.LOG, echo_epochs=not show)
-    det = torch.are_deterministic_algorithms_enabled()
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    owns_group = launched() and not current().active
+    world = init_from_env("cpu")
     try:
-        return _fit(cfg, run, do_resume, resume, on_epoch, show, log)
+        decision: tuple[bool, Exception | None] = (False, None)
+        if world.is_main:
+            try:
+                run.mkdir(parents=True, exist_ok=True)
+                decision = (_prepare_dir(cfg, run, resume), None)
+            except (ValueError, OSError) as err:
+                if not world.active:
+                    raise
+                decision = (False, err)
+        do_resume, error = broadcast_object(world, decision)
+        if error is not None:  # every rank stops with rank 0's error
+            raise error
+        show = (progress if progress is not None else sys.stderr.isatty()) and world.is_main
+        log = _Log(run / rundir.LOG, echo_epochs=not show) if world.is_main else _NoLog()
+        det = torch.are_deterministic_algorithms_enabled()
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        try:
+            return _fit(cfg, run, do_resume, resume, on_epoch, show, log, world)
+        finally:
+            torch.use_deterministic_algorithms(det)
+            log.close()
     finally:
-        torch.use_deterministic_algorithms(det)
-        log.close()
+        if owns_group:
+            shutdown()
 
 
-def _fit(cfg: FitConfig, run: Path, do_resume: bool, resume: bool, on_epoch, show: bool, log: _Log) -> float:
+def _fit(cfg: FitConfig, run: Path, do_resume: bool, resume: bool, on_epoch, show: bool, log, world: World) -> float:
     t0 = time.perf_counter()
     seed_everything(cfg.seed)
-    rundir.atomic_write_json(run / rundir.CONFIG, cfg.model_dump(mode="json"))
-    log(f"physml fit: {run} (seed {cfg.seed}{', resuming' if do_resume else ''})")
+    if world.is_main:
+        rundir.atomic_write_json(run / rundir.CONFIG, cfg.model_dump(mode="json"))
+    log(f"physml fit: {run} (seed {cfg.seed}{', resuming' if do_resume else ''}" + (f"; {world.size} processes" if world.active else "") + ")")
     if resume and not do_resume:
         log("no checkpoint to resume from: starting a new fit")
 
-    ds = load_dataset(cfg.data.train, min_distance=cfg.data.min_distance)
+    from physml.train.compare import load_data
+
+    ds = load_data(cfg.data.train, min_distance=cfg.data.min_distance)
     train, val, test = split_dataset(ds, cfg)
     if cfg.data.test:
-        test = load_dataset(cfg.data.test, min_distance=cfg.data.min_distance)
+        test = load_data(cfg.data.test, min_distance=cfg.data.min_distance)
     log(f"data: {len(ds)} structures, groups {ds.groups}; train {len(train)}, validation {len(val)}, test {len(test)}")
     if not len(train):
         raise ValueError(f"{cfg.data.train}: the training split is empty")
@@ -166,7 +200,7 @@ def _fit(cfg: FitConfig, run: Path, do_resume: bool, resume: bool, on_epoch, sho
         gradient_clip=o.gradient_clip, seed=cfg.seed, checkpoint=run / rundir.CHECKPOINT, log=log, patience=o.patience,
         lr_factor=o.lr_factor, lr_patience=o.lr_patience, scheduler=o.scheduler, min_lr=o.min_lr,
         baseline_optimizer=o.baseline_optimizer, lbfgs_iterations=o.lbfgs_iterations, joint_baseline=o.joint_baseline,
-        progress=show, on_epoch=report,
+        progress=show, on_epoch=report, world=world,
     )
     stages = [("baseline", o.baseline_epochs)]
     if any(c.provider.kind != "constant" for c in pot.components):
@@ -176,6 +210,17 @@ def _fit(cfg: FitConfig, run: Path, do_resume: bool, resume: bool, on_epoch, sho
         log(f"resumed at stage {trainer.stage}, epoch {trainer.epoch}")
     trainer.fit(stages)
     t_train = time.perf_counter() - t0
+    final_val = trainer.validate()  # a collective under data parallelism: every rank calls it
+    if not world.is_main:
+        barrier(world)
+        return final_val
+    try:
+        return _write_results(cfg, run, pot, trainer, stages, ds, train, val, test, final_val, t0, t_train, log)
+    finally:
+        barrier(world)
+
+
+def _write_results(cfg, run, pot, trainer, stages, ds, train, val, test, final_val, t0, t_train, log) -> float:
 
     pot.metadata.update({
         "data": {"train": cfg.data.train, "test": cfg.data.test, "hash": ds.content_hash(), "n_train": len(train), "n_validation": len(val), "n_test": len(test)},
@@ -189,7 +234,6 @@ def _fit(cfg: FitConfig, run: Path, do_resume: bool, resume: bool, on_epoch, sho
             metrics[name], info = evaluate(pot, part)
             preds[name] = (part, info["predictions"])
     rundir.atomic_write_json(run / rundir.METRICS_JSON, metrics)
-    final_val = trainer.validate()
     md = ["# Fit metrics", "", f"Run `{run}`: {len(trainer.history.epochs)} epochs over stages "
           f"{', '.join(f'{s} ({n})' for s, n in stages if n) or 'none'}; training {t_train:.1f} s; "
           f"final validation loss {final_val:.4g}.", "",

@@ -17,6 +17,12 @@ neighbour lists are built once. The batch order of epoch e is a permutation draw
 private ``torch.Generator`` seeded with (seed, stage, e), so a run resumed from a checkpoint
 (model, optimiser, scheduler, early-stopping and RNG states, stage and epoch) replays
 exactly what an uninterrupted run does: the final weights are bit-identical on CPU.
+
+Data parallelism (:mod:`physml.train.distributed`): in a process group of K processes each
+global mini-batch is split into K parts, every process evaluates its part's share of the
+loss, and the gradients (and logged loss components) are summed over the processes before
+clipping and the optimiser step, so the run follows the single-process one to round-off.
+Only rank 0 writes checkpoints and logs.
 """
 
 from __future__ import annotations
@@ -37,7 +43,8 @@ from physml.data.labels import LabelledBatch
 from physml.data.structures import Dataset
 from physml.neighbors import neighbor_list
 from physml.potential import Potential
-from physml.train.loss import LossWeights, loss_terms
+from physml.train.distributed import World, all_reduce_sum, broadcast_module, current
+from physml.train.loss import LossWeights, loss_normalisers, loss_terms
 
 STAGES = ("baseline", "network", "lbfgs")
 _STAGE_OFFSET = {"baseline": 0, "network": 50_000_000, "lbfgs": 90_000_000}
@@ -102,6 +109,16 @@ class History:
     epochs: list[dict] = field(default_factory=list)
 
 
+@dataclass
+class _Part:
+    """This process's part of one global mini-batch (``batch`` None when the part is empty)."""
+
+    batch: LabelledBatch | None
+    nlist: object
+    n_structures: int  # of the global batch
+    normalisers: dict | None  # of the global batch (data parallelism only)
+
+
 class Trainer:
     """Fits a :class:`~physml.potential.Potential` to labelled data.
 
@@ -125,6 +142,7 @@ class Trainer:
         joint_baseline: train p0 together with the network in the network stages.
         progress: tqdm progress bars (None: only when stderr is a terminal).
         on_epoch: called with each epoch's record after its checkpoint is written.
+        world: the process group (default: the initialised one, else a single process).
     """
 
     def __init__(
@@ -150,12 +168,15 @@ class Trainer:
         joint_baseline: bool = False,
         progress: bool | None = None,
         on_epoch: Callable[[dict], None] | None = None,
+        world: World | None = None,
     ):
         if scheduler not in ("plateau", "cosine", "none"):
             raise ValueError(f"scheduler must be 'plateau', 'cosine' or 'none', got {scheduler!r}")
         if baseline_optimizer not in ("adam", "lbfgs"):
             raise ValueError(f"baseline_optimizer must be 'adam' or 'lbfgs', got {baseline_optimizer!r}")
         self.pot = potential
+        self.world = world if world is not None else current()
+        broadcast_module(self.world, potential)  # identical start on every process
         self.weights = weights
         self.seed = int(seed)
         self.lr = float(learning_rate)
@@ -187,13 +208,21 @@ class Trainer:
         self.resumed = False
 
     # ------------------------------------------------------------------ set-up
-    def _batches(self, ds: Dataset, size: int, groups) -> list[tuple[LabelledBatch, object]]:
-        """Labelled batches with their neighbour lists (built once; geometry is fixed)."""
+    def _batches(self, ds: Dataset, size: int, groups) -> list[_Part]:
+        """This process's parts of the labelled mini-batches with their neighbour lists
+        (built once; geometry is fixed)."""
         out = []
         full = self.pot.needs_full_list
+        kw = dict(dtype=self.pot.dtype, device=self.pot.device)
         for start in range(0, len(ds), size):
-            b = LabelledBatch.from_dataset(ds[list(range(start, min(len(ds), start + size)))], self.pot.species, groups, dtype=self.pot.dtype, device=self.pot.device)
-            out.append((b, neighbor_list(b, self.pot.cutoff, full=full)))
+            idx = list(range(start, min(len(ds), start + size)))
+            nz = None
+            if self.world.active:
+                nz = loss_normalisers(LabelledBatch.from_dataset(ds[idx], self.pot.species, groups, **kw), self.weights)
+                idx = [idx[k] for k in self.world.part(len(idx))]
+            b = LabelledBatch.from_dataset(ds[idx], self.pot.species, groups, **kw) if idx else None
+            nl = neighbor_list(b, self.pot.cutoff, full=full) if b is not None else None
+            out.append(_Part(b, nl, min(len(ds), start + size) - start, nz))
         return out
 
     def _uses_lbfgs(self, stage: str) -> bool:
@@ -235,65 +264,86 @@ class Trainer:
         return torch.optim.lr_scheduler.ReduceLROnPlateau(self.optimizer, factor=self.lr_factor, patience=self.lr_patience, min_lr=self.min_lr)
 
     # ------------------------------------------------------------------ losses
-    def _loss(self, b, nl, create_graph: bool, stage: str | None = None) -> dict[str, torch.Tensor]:
+    def _loss(self, part: _Part, create_graph: bool, stage: str | None = None) -> dict[str, torch.Tensor] | None:
+        """This process's share of the loss of one global batch (None for an empty part)."""
+        if part.batch is None:
+            return None
         w = self.weights
-        pred = self.pot(b, nlist=nl, forces=w.forces > 0, stress=w.stress > 0, create_graph=create_graph)
-        l2 = self._decayed(stage) if stage is not None and self._uses_lbfgs(stage) and self.weight_decay else None
-        return loss_terms(pred, b, w, self.pot, l2_parameters=l2, weight_decay=self.weight_decay if l2 else 0.0)
+        pred = self.pot(part.batch, nlist=part.nlist, forces=w.forces > 0, stress=w.stress > 0, create_graph=create_graph)
+        return loss_terms(pred, part.batch, w, self.pot, normalisers=part.normalisers)
+
+    @staticmethod
+    def _values(t: dict | None) -> list[float]:
+        """[total, *components] of a loss dict as floats (zeros for an empty part)."""
+        if t is None:
+            return [0.0] * (1 + len(_COMPONENTS))
+        return [float(t["total"].detach())] + [float(t[c].detach()) for c in _COMPONENTS]
 
     def validate(self, components: bool = False):
         """Mean validation loss per structure (NaN without validation data); with
         ``components=True`` also the mean of each loss component."""
         if not self.val_batches:
             return (float("nan"), {}) if components else float("nan")
-        tot, n = 0.0, 0
-        comp = dict.fromkeys(_COMPONENTS, 0.0)
-        for b, nl in self.val_batches:
-            t = self._loss(b, nl, create_graph=False)
-            tot += float(t["total"].detach()) * b.n_structures
-            for k in comp:
-                comp[k] += float(t[k].detach()) * b.n_structures
-            n += b.n_structures
-        comp = {k: v / n for k, v in comp.items()}
-        return (tot / n, comp) if components else tot / n
+        acc = [0.0] * (1 + len(_COMPONENTS))
+        n = 0
+        for part in self.val_batches:
+            vals = self._values(self._loss(part, create_graph=False))
+            acc = [a + v * part.n_structures for a, v in zip(acc, vals)]
+            n += part.n_structures
+        acc = all_reduce_sum(self.world, [], acc)
+        comp = {k: v / n for k, v in zip(_COMPONENTS, acc[1:])}
+        return (acc[0] / n, comp) if components else acc[0] / n
 
     def _adam_epoch(self, stage: str, params) -> tuple[float, dict]:
         gen = torch.Generator().manual_seed(self.seed * 100003 + self.epoch + _STAGE_OFFSET[stage])
         order = torch.randperm(len(self.train_batches), generator=gen).tolist()
         create = self.weights.forces > 0 or self.weights.stress > 0
-        total, n = 0.0, 0
-        comp = dict.fromkeys(_COMPONENTS, 0.0)
+        acc = [0.0] * (1 + len(_COMPONENTS))
+        n = 0
         for k in order:
-            b, nl = self.train_batches[k]
+            part = self.train_batches[k]
             self.optimizer.zero_grad(set_to_none=True)
-            t = self._loss(b, nl, create_graph=create, stage=stage)
-            t["total"].backward()
+            t = self._loss(part, create_graph=create, stage=stage)
+            if t is not None:
+                t["total"].backward()
+            vals = all_reduce_sum(self.world, params, self._values(t)) if self.world.active else self._values(t)
             if self.clip:
                 torch.nn.utils.clip_grad_norm_(params, self.clip)
             self.optimizer.step()
-            total += float(t["total"].detach()) * b.n_structures
-            for c in comp:
-                comp[c] += float(t[c].detach()) * b.n_structures
-            n += b.n_structures
-        return total / max(n, 1), {c: v / max(n, 1) for c, v in comp.items()}
+            acc = [a + v * part.n_structures for a, v in zip(acc, vals)]
+            n += part.n_structures
+        return acc[0] / max(n, 1), {c: v / max(n, 1) for c, v in zip(_COMPONENTS, acc[1:])}
 
     def _lbfgs_epoch(self, stage: str) -> tuple[float, dict]:
         create = self.weights.forces > 0 or self.weights.stress > 0
         last: dict = {}
 
+        params = [p for g in self.optimizer.param_groups for p in g["params"]]
+
         def closure():
             self.optimizer.zero_grad(set_to_none=True)
             total = None
-            comp = dict.fromkeys(_COMPONENTS, 0.0)
-            for b, nl in self.train_batches:
-                t = self._loss(b, nl, create_graph=create, stage=stage)
-                f = b.n_structures / self.n_train
+            acc = [0.0] * (1 + len(_COMPONENTS))
+            for part in self.train_batches:
+                t = self._loss(part, create_graph=create, stage=stage)
+                f = part.n_structures / self.n_train
+                acc = [a + v * f for a, v in zip(acc, self._values(t))]
+                if t is None:
+                    continue
                 (t["total"] * f).backward()
                 v = t["total"].detach() * f
                 total = v if total is None else total + v
-                for c in comp:
-                    comp[c] += float(t[c].detach()) * f
-            last.update(comp)
+            decayed = self._decayed(stage)
+            if self.weight_decay and decayed and self.world.is_main:
+                # the L2 weight penalty λ_w Σ w², once per evaluation (on rank 0 only)
+                l2 = self.weight_decay * sum((q * q).sum() for q in decayed)
+                l2.backward()
+                acc[0] += float(l2.detach())
+                total = l2.detach() if total is None else total + l2.detach()
+            if self.world.active:
+                acc = all_reduce_sum(self.world, params, acc)
+                total = torch.tensor(acc[0], dtype=self.pot.dtype, device=self.pot.device)
+            last.update(zip(_COMPONENTS, acc[1:]))
             return total
 
         loss = self.optimizer.step(closure)
@@ -319,7 +369,7 @@ class Trainer:
         params = [p for g in self.optimizer.param_groups for p in g["params"]]
         bar = None
         if self.epoch < epochs and not self.stopped:
-            show = self.progress if self.progress is not None else sys.stderr.isatty()
+            show = (self.progress if self.progress is not None else sys.stderr.isatty()) and self.world.is_main
             if show:
                 from tqdm import tqdm
 
@@ -353,7 +403,7 @@ class Trainer:
                 self.log(json.dumps({"stage": stage, "error": f"non-finite training loss at epoch {self.epoch}"}))
             if self.stopped and math.isfinite(train_loss):
                 self.log(json.dumps({"stage": stage, "early_stop": self.epoch, "best_val_loss": self.best_val}))
-            if self.checkpoint is not None:
+            if self.checkpoint is not None and self.world.is_main:
                 self.save_checkpoint(self.checkpoint)
             if bar is not None:
                 bar.update(1)
