@@ -573,6 +573,42 @@ def _G(gamma: torch.Tensor, ibar: torch.Tensor, gsmooth: float) -> torch.Tensor:
     return torch.where((ibar == 0) | (ibar == 4), g04, torch.where(ibar == 1, g1, torch.where(ibar == 3, g3, g5)))
 
 
+def _ellipse_candidates(i: torch.Tensor, v: torch.Tensor, bond: torch.Tensor, n_atoms: int, cmax: float, max_elements: int = 1 << 22):
+    """(bond entry, k entry) pairs of the same centre that can screen: C_ikj < C_max
+    implies |r_k − (r_i + r_j)/2|² < max(C_max, 1)/4 · r_ij² (the screening ellipse lies in
+    that sphere), tested for all entries at once by per-centre Gram matrices; the exact
+    conditions are applied by the caller."""
+    E = v.shape[0]
+    counts = torch.bincount(i, minlength=n_atoms)
+    K = int(counts.max()) if E else 0
+    if K < 2:
+        e = torch.zeros(0, dtype=torch.long, device=v.device)
+        return e, e
+    start = torch.cumsum(counts, 0) - counts
+    slot = torch.arange(E, device=v.device) - start[i]
+    V = torch.zeros(n_atoms, K, 3, dtype=v.dtype, device=v.device)
+    V[i, slot] = v
+    n2 = torch.full((n_atoms, K), float("inf"), dtype=v.dtype, device=v.device)
+    n2[i, slot] = (v * v).sum(-1)
+    isb = torch.zeros(n_atoms, K, dtype=torch.bool, device=v.device)
+    isb[i, slot] = bond
+    f = (cmax - 1.0) / 4.0 * (1.0 + 1e-9) + 1e-9
+    step = max(1, max_elements // (K * K))
+    out_a, out_b = [], []
+    for lo in range(0, n_atoms, step):
+        hi = min(n_atoms, lo + step)
+        D = torch.bmm(V[lo:hi], V[lo:hi].transpose(1, 2))  # [c, j, k] = v_j · v_k
+        nj = torch.where(isb[lo:hi], n2[lo:hi], torch.zeros_like(n2[lo:hi]))
+        # |v_k − v_j/2|² − (cmax/4)|v_j|² = |v_k|² − v_j·v_k − (cmax − 1)/4 |v_j|²
+        ok = (n2[lo:hi, None, :] - D - f * nj[:, :, None] < 0) & isb[lo:hi, :, None]
+        c, aj, bk = torch.nonzero(ok, as_tuple=True)
+        c = c + lo
+        keep = aj != bk
+        out_a.append(start[c[keep]] + aj[keep])
+        out_b.append(start[c[keep]] + bk[keep])
+    return torch.cat(out_a), torch.cat(out_b)
+
+
 DENSITY_NAMES = ("rho0", "beta0", "beta1", "beta2", "beta3", "re", "t1", "t2", "t3")
 
 
@@ -674,34 +710,33 @@ class MEAM(Term):
 
     def _screening(self, graph, pr, bond: torch.Tensor) -> torch.Tensor:
         """Π_k S_ikj for every list entry (1 for entries that are not bonds)."""
-        from physml.ml.descriptors import _triplets
-
         sp = graph.species
         E = pr.n_pairs
         vec = pr.vectors
         with torch.no_grad():
-            a, b = _triplets(pr.i, graph.n_atoms)
-            ta, tb = torch.cat([a, b]), torch.cat([b, a])
-            keep = bond[ta]
-            ta, tb = ta[keep], tb[keep]
             v = vec.detach()
-            rij2 = (v[ta] * v[ta]).sum(-1)
-            rik2 = (v[tb] * v[tb]).sum(-1)
-            d = v[tb] - v[ta]
+            ta, tb = _ellipse_candidates(pr.i, v, bond, graph.n_atoms, max(1.0, float(self.Cmax.max())))
+            n2 = (v * v).sum(-1)
+            rij2, rik2 = n2.index_select(0, ta), n2.index_select(0, tb)
+            d = v.index_select(0, tb) - v.index_select(0, ta)
             rjk2 = (d * d).sum(-1)
-            si, sj, sk = sp[pr.i[ta]], sp[pr.j[ta]], sp[pr.j[tb]]
-            rb = self.ebound[si, sj] * rij2
+            S = self.n_species
+            sj_e = sp.index_select(0, pr.j)
+            pair = sp.index_select(0, pr.i) * S + sj_e  # species pair of each entry
+            pij = pair.index_select(0, ta)
+            trip = pij * S + sj_e.index_select(0, tb)
+            rb = self.ebound.reshape(-1).index_select(0, pij) * rij2
             xik, xjk = rik2 / rij2, rjk2 / rij2
             aa = 1 - (xik - xjk) * (xik - xjk)
             safe_a = torch.where(aa > 0, aa, torch.ones_like(aa))
             C = (2.0 * (xik + xjk) + aa - 2.0) / safe_a
-            cmax, cmin = self.Cmax[si, sj, sk], self.Cmin[si, sj, sk]
+            cmax, cmin = self.Cmax.reshape(-1).index_select(0, trip), self.Cmin.reshape(-1).index_select(0, trip)
             act = (rjk2 <= rb) & (rik2 <= rb) & (aa > 0.0) & (C < cmax)
             dead = torch.zeros(E, dtype=torch.bool, device=vec.device)
             dead[ta[act & (C <= cmin)]] = True
             part = act & (C > cmin) & ~dead[ta]
             ta, tb, cmin, cmax = ta[part], tb[part], cmin[part], cmax[part]
-        vij, vik = vec[ta], vec[tb]
+        vij, vik = vec.index_select(0, ta), vec.index_select(0, tb)
         dd = vik - vij
         rij2 = (vij * vij).sum(-1)
         xik = (vik * vik).sum(-1) / rij2
@@ -721,13 +756,18 @@ class MEAM(Term):
         Sfull = self._screening(graph, pr, bond)
         with torch.no_grad():
             idx = torch.nonzero(bond, as_tuple=True)[0]
-        i, j = pr.i[idx], pr.j[idx]
-        vec = pr.vectors[idx]
+        i, j = pr.i.index_select(0, idx), pr.j.index_select(0, idx)
+        vec = pr.vectors.index_select(0, idx)
         r = torch.sqrt((vec * vec).sum(-1))
         si, sj = sp[i], sp[j]
-        sij = Sfull[idx] * fcut((self.rc - r) / self.delr)
+        sij = Sfull.index_select(0, idx) * fcut((self.rc - r) / self.delr)
         u = vec / r[:, None]
-        P = {n: params[n][i, sj] for n in DENSITY_NAMES}
+        S = self.n_species
+        if S == 1:
+            P = {n: params[n].reshape(-1).index_select(0, i) for n in DENSITY_NAMES}
+        else:
+            row = i * S + sj
+            P = {n: params[n].reshape(-1).index_select(0, row) for n in DENSITY_NAMES}
         aj = r / P["re"] - 1.0
         rho_a = [P["rho0"] * torch.exp(-P[f"beta{l}"] * aj) * sij for l in range(4)]
         if self.ialloy == 1:

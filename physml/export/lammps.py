@@ -13,7 +13,7 @@ Routes:
 
 * ``native`` — analytic models with constant parameters as LAMMPS' own pair styles:
   tabulated/analytic EAM → ``eam/alloy`` (or ``eam/fs``) setfl, Tersoff → ``tersoff``,
-  ZBL → ``hybrid/overlay … zbl``.
+  ZBL → ``hybrid/overlay … zbl``, imported MEAM → ``meam`` library + parameter files.
 * ``pinn`` — PINN bond-order models → the ``.pinn`` file of the authors' ``pair_style pinn``.
 * ``plugin`` — any physml model → a TorchScript model for the physml LAMMPS plugin
   (``plugin load``, ``pair_style physml``).
@@ -60,7 +60,7 @@ def native_supported(pot: Potential) -> tuple[bool, str]:
     if len(kinds) != 1:
         return False, f"native route needs one main term (+ optional ZBL), got {_kinds(pot)}"
     k = kinds[0]
-    if k.startswith("eam") or k == "tersoff":
+    if k.startswith("eam") or k in ("tersoff", "meam"):
         return True, ""
     return False, f"no native LAMMPS writer for term {k!r}"
 

@@ -5,6 +5,7 @@
 * analytic EAM → setfl tabulated on a chosen grid (``nr``, ``nrho``); the tabulation error
   is measured on the model's own functions and reported;
 * Tersoff → a ``tersoff`` parameter file;
+* MEAM (imported, unchanged parameters) → ``meam`` library + parameter files;
 * a ZBL term next to the main term → ``pair_style hybrid/overlay … zbl inner outer``.
 """
 
@@ -16,6 +17,7 @@ import numpy as np
 import torch
 
 from physml.empirical.eam import AnalyticEAM, TabulatedEAM
+from physml.empirical.meam import MEAM
 from physml.empirical.tersoff import Tersoff
 from physml.empirical.zbl import ZBL
 from physml.io.setfl import write_setfl
@@ -57,6 +59,7 @@ def write_native(pot: Potential, out: Path, stem: str, nr: int = 5000, nrho: int
     (comp,) = main
     term = comp.term
     el = " ".join(species)
+    coeff = None  # pair_coeff arguments after '* *' (default: file and elements)
     if isinstance(term, TabulatedEAM):
         t = term.functions_on_grid()
         fs = term.style == "fs"
@@ -78,17 +81,26 @@ def write_native(pot: Potential, out: Path, stem: str, nr: int = 5000, nrho: int
         name = f"{stem}.tersoff"
         write_tersoff(pot.__class__(species, [comp]), out / name)
         style = "tersoff"
+    elif isinstance(term, MEAM):
+        from physml.io.meam import write_meam
+
+        written, coeff = write_meam(pot.__class__(species, [comp]), out, stem)
+        files.extend(written[:-1])
+        name = written[-1].name
+        style = "meam"
+        notes.append("MEAM library and parameter files: LAMMPS rebuilds the same pair-function tables from them")
     else:
         raise ValueError(f"no native LAMMPS writer for {term.kind}")
     files.append(out / name)
+    coeff = coeff or f"{name} {el}"
     if zbl:
         z = zbl[0].term
         cmds.append(f"pair_style hybrid/overlay {style} zbl {z.inner!r} {z.outer!r}")
-        cmds.append(f"pair_coeff * * {style} {name} {el}")
+        cmds.append(f"pair_coeff * * {style} {coeff}")
         for a in range(len(species)):
             for b in range(a, len(species)):
                 cmds.append(f"pair_coeff {a + 1} {b + 1} zbl {z.Z[a]!r} {z.Z[b]!r}")
     else:
         cmds.append(f"pair_style {style}")
-        cmds.append(f"pair_coeff * * {name} {el}")
+        cmds.append(f"pair_coeff * * {coeff}")
     return files, cmds, notes

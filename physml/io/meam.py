@@ -59,7 +59,8 @@ def is_library(path: str | os.PathLike) -> bool:
     for line in _lines(Path(path)):
         body = line.split("#", 1)[0].strip()
         if body:
-            return "=" not in body
+            first = re.split(r"[^A-Za-z0-9_]", body, maxsplit=1)[0]
+            return "=" not in body and first not in KEYWORDS
     return False
 
 
