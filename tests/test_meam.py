@@ -299,3 +299,30 @@ def test_export_refuses_changed_parameters(potentials_dir, tmp_path):
     pot.components[0].provider.set_values({"beta1": [[1.7]]})
     with pytest.raises(ValueError, match="beta1 differs from the source files"):
         export_lammps(pot, tmp_path, route="native")
+
+
+def test_force_training_gradient(potentials_dir):
+    """d(Σ F²)/dp through create_graph matches central differences (force training)."""
+    pot = _ni(potentials_dir)
+    at = bulk("Ni", "fcc", a=3.52, cubic=True) * (2, 2, 2)
+    at.rattle(0.1, seed=12)
+    b = pot.batch(at)
+    free = pot.components[0].provider.free
+
+    def loss():
+        out = pot(b, stress=False, create_graph=True)
+        return (out["forces"] ** 2).sum()
+
+    for name in ("beta2", "t3", "A"):
+        pot.zero_grad()
+        loss().backward()
+        g = free[name].grad[0].item()
+        h = 1e-6 * max(1.0, abs(free[name][0].item()))
+        vals = []
+        for step in (h, -2 * h, h):
+            with torch.no_grad():
+                free[name][0] += step
+            vals.append(loss().item())
+        lp, lm = vals[0], vals[1]
+        fd = (lp - lm) / (2 * h)
+        assert abs(g - fd) <= 1e-6 * max(1.0, abs(fd)), (name, g, fd)
