@@ -163,7 +163,7 @@ def run_lammps(
                 "undump d",
             ]
         (tmp / "in.physml").write_text("\n".join(script) + "\n")
-        cmd = [lmp_executable(), "-in", "in.physml", "-screen", "none", "-nocite"]
+        cmd = [lmp_executable(), "-in", "in.physml", "-nocite"]  # screen output kept: it holds LAMMPS' error message
         if nprocs > 1:
             mpiexec = shutil.which("mpiexec") or os.path.join(sys.prefix, "bin", "mpiexec")
             cmd = [mpiexec, "-n", str(nprocs)] + cmd

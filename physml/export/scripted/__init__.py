@@ -34,7 +34,17 @@ TERMS = {
 DESCRIPTORS = {"gaussian_legendre": ScriptedGaussianLegendre, "behler_parrinello": ScriptedBehlerParrinello}
 
 
+def _exact(obj, kind: str, table) -> None:
+    """Refuse subclasses of registered classes: their own equations have no exported form."""
+    registered = table.get(kind)
+    if registered is not None and type(obj) is not registered:
+        raise ValueError(f"{type(obj).__name__} (kind {kind!r}) overrides {registered.__name__}; it has no exported form")
+
+
 def _provider(provider, n_species: int) -> nn.Module:
+    from physml.registry import PROVIDERS
+
+    _exact(provider, provider.kind, PROVIDERS)
     if provider.kind == "constant":
         return ScriptedConstant(provider)
     if provider.kind == "physics_informed":
@@ -50,11 +60,14 @@ def build_exported(potential) -> ExportedPotential:
     from physml.io.model_file import model_hash
     from physml import __version__
 
+    from physml.registry import TERMS as REGISTERED_TERMS
+
     comps = []
     S = len(potential.species)
     for c in potential.components:
         if c.term.kind not in TERMS:
             raise ValueError(f"component {c.name!r}: term kind {c.term.kind!r} has no exported form (supported: {sorted(TERMS)})")
+        _exact(c.term, c.term.kind, REGISTERED_TERMS)
         term = TERMS[c.term.kind](c.term)
         comps.append(ScriptedComponent(_provider(c.provider, S), ScriptedLayout(c.provider.layout), term, c.provider.layout.size))
     return ExportedPotential(
