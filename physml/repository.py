@@ -142,7 +142,7 @@ class Repository:
             cutoff=float(desc.get("cutoff", pot.cutoff)),
             added=time.strftime("%Y-%m-%dT%H:%M:%S"),
             description=description or meta.get("description", ""),
-            data_hashes=list(meta.get("data_hashes", [])),
+            data_hashes=_data_hashes(meta),
             metrics=metrics or {},
             parents=parents,
         )
@@ -156,6 +156,16 @@ class Repository:
             raise ValueError(f"{e.name} is a parent of {[k.name for k in kids]}; remove those first")
         self._write([x for x in self._read() if x.hash != e.hash])
         shutil.rmtree(self.root / e.path, ignore_errors=True)
+
+
+def _data_hashes(meta: dict) -> list[str]:
+    """Training-data hashes of a model: ``metadata.data_hashes`` and the hash that
+    ``physml fit`` records in ``metadata.data.hash``."""
+    out = list(meta.get("data_hashes", []))
+    h = (meta.get("data") or {}).get("hash") if isinstance(meta.get("data"), dict) else None
+    if h and h not in out:
+        out.append(h)
+    return out
 
 
 def default_root() -> Path:

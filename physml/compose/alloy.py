@@ -65,6 +65,21 @@ def _load(src: PotentialSource) -> tuple[Potential, dict]:
     return pot, info
 
 
+def elemental_species(path: str | os.PathLike) -> str:
+    """The one species of an elemental potential file (read from ``model.json`` for physml
+    models, by loading the file otherwise)."""
+    from physml.io import load
+    from physml.io.model_file import is_model, read_model_json
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file or directory")
+    species = read_model_json(path)["species"] if is_model(path) else load(path).species
+    if len(species) != 1:
+        raise ValueError(f"{path}: an elemental potential has one species, this one has {species}")
+    return species[0]
+
+
 def _path_sha256(path: Path) -> str:
     """sha256 of a file, or of a model directory's files (sorted by name)."""
     h = hashlib.sha256()
@@ -283,11 +298,11 @@ def check_inheritance(alloy_pot: Potential, elementals: Sequence[Potential], str
         syms = set(atoms.get_chemical_symbols())
         if len(syms) != 1 or next(iter(syms)) not in by_species:
             raise ValueError(f"check_inheritance: {atoms.get_chemical_formula()} is not a structure of one elemental species")
-        ref = by_species[next(iter(syms))].evaluate(atoms, stress=False)
-        got = alloy_pot.evaluate(atoms, stress=False)
+        ref = by_species[next(iter(syms))].evaluate(atoms, stress=False)[0]
+        got = alloy_pot.evaluate(atoms, stress=False)[0]
         de = max(de, abs(got["energy"] - ref["energy"]) / len(atoms))
         df = max(df, float(np.abs(got["forces"] - ref["forces"]).max()))
     return {"energy": de, "forces": df}
 
 
-__all__ = ["alloy", "check_inheritance", "cross_pair", "frozen_hashes", "johnson_cross"]
+__all__ = ["alloy", "check_inheritance", "cross_pair", "elemental_species", "frozen_hashes", "johnson_cross"]

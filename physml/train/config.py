@@ -50,9 +50,17 @@ class TermConfig(_Strict):
 
 
 class ModelConfig(_Strict):
+    """``terms`` build a potential from scratch. ``inherit`` (paths of elemental potentials,
+    one per species) builds an alloy with :func:`physml.alloy` instead: the elemental blocks
+    are frozen, ``alloy`` holds the options of the cross part (``hidden``, ``activation``,
+    ``out_scale``, ``eam_cross``) and ``unfreeze`` (species → learning-rate factor) makes
+    chosen inherited blocks trainable, explicitly."""
+
     species: list[str]
-    terms: list[TermConfig]
+    terms: list[TermConfig] = Field(default_factory=list)
     inherit: list[str] = Field(default_factory=list)
+    alloy: dict[str, Any] = Field(default_factory=dict)
+    unfreeze: dict[str, float] = Field(default_factory=dict)
 
 
 class LossConfig(_Strict):
@@ -197,10 +205,12 @@ def check_model(model: "ModelConfig", root: str = "model") -> list[str]:
             msgs.append(f"{root}.species[{k}]: {sym!r} is not an element symbol" + (f"; did you mean {close[0]!r}?" if close else ""))
     if len(set(model.species)) != len(model.species):
         msgs.append(f"{root}.species: duplicate species in {model.species}")
-    if model.inherit:
-        msgs.append(f"{root}.inherit: inheriting elemental models is not supported by the fit config yet")
     if msgs:
         return msgs
+    if model.inherit or model.alloy or model.unfreeze:
+        return _check_inherit(model, root)
+    if not model.terms:
+        return [f"{root}.terms: required (or inherit elemental potentials with {root}.inherit)"]
     for t, tc in enumerate(model.terms):
         where = f"{root}.terms[{t}]"
         try:
@@ -238,6 +248,33 @@ def check_model(model: "ModelConfig", root: str = "model") -> list[str]:
                 msgs += _check_keys(dwhere, {k: v for k, v in desc.items() if k != "kind"}, DESCRIPTORS[kind].__init__, {"self"})
         elif desc is not None:
             msgs.append(f"{where}.provider_config.descriptor: must be a table with a 'kind'")
+    return msgs
+
+
+def _check_inherit(model: "ModelConfig", root: str) -> list[str]:
+    """Problems of an alloy model section (``inherit``, ``alloy``, ``unfreeze``)."""
+    from physml.compose.alloy import alloy, elemental_species
+
+    if not model.inherit:
+        return [f"{root}.inherit: required when {root}.alloy or {root}.unfreeze is given"]
+    msgs = []
+    if model.terms:
+        msgs.append(f"{root}.terms: an alloy takes its terms from the inherited potentials; remove {root}.terms")
+    found: dict[str, int] = {}
+    for k, path in enumerate(model.inherit):
+        try:
+            sym = elemental_species(path)
+        except (OSError, ValueError) as err:
+            msgs.append(f"{root}.inherit[{k}]: {err}")
+            continue
+        if sym in found:
+            msgs.append(f"{root}.inherit[{k}]: a second potential for {sym} (first: inherit[{found[sym]}])")
+        found[sym] = k
+    if not msgs and sorted(found) != sorted(model.species):
+        msgs.append(f"{root}.inherit: the inherited species {sorted(found)} differ from {root}.species {model.species}")
+    msgs += _check_keys(f"{root}.alloy", model.alloy, alloy, {"elementals", "cross", "unfreeze", "seed"})
+    msgs += [unknown_key(f"{root}.unfreeze", s, model.species) for s in model.unfreeze if s not in model.species]
+    msgs += [f"{root}.unfreeze.{s}: the learning-rate factor must be positive, got {f}" for s, f in model.unfreeze.items() if not f > 0]
     return msgs
 
 
