@@ -733,8 +733,9 @@ class MEAM(Term):
             cmax, cmin = self.Cmax.reshape(-1).index_select(0, trip), self.Cmin.reshape(-1).index_select(0, trip)
             act = (rjk2 <= rb) & (rik2 <= rb) & (aa > 0.0) & (C < cmax)
             dead = torch.zeros(E, dtype=torch.bool, device=vec.device)
-            dead[ta[act & (C <= cmin)]] = True
-            part = act & (C > cmin) & ~dead[ta]
+            zero = (C <= cmin) | (fcut((C - cmin) / (cmax - cmin)) == 0.0)  # S_ikj = 0 (also by underflow)
+            dead[ta[act & zero]] = True
+            part = act & ~zero & ~dead[ta]
             ta, tb, cmin, cmax = ta[part], tb[part], cmin[part], cmax[part]
         vij, vik = vec.index_select(0, ta), vec.index_select(0, tb)
         dd = vik - vij
