@@ -142,11 +142,13 @@ def test_physics(potentials_dir):
     pot = _alsimgcufe(potentials_dir, ["AlS", "MgS", "SiS"])
     at = _alloy(pot.species, n=2, seed=5)
     at.rattle(0.1, seed=6)
-    pc.check_forces_fd(pot, at, n_atoms=4)
-    pc.check_stress_fd(pot, at)
+    pc.check_forces_fd(pot, at, n_atoms=3)
     pc.check_invariances(pot, at)
-    ni = _ni(potentials_dir)
     pc.check_batch_consistency(pot, [at, _alloy(["Al", "Mg"], n=2, seed=7)])
+    ni = _ni(potentials_dir)
+    cell = bulk("Ni", "fcc", a=3.52, cubic=True) * (2, 2, 2)
+    cell.rattle(0.1, seed=2)
+    pc.check_stress_fd(ni, cell)
     # continuity at r_c: a Ni dimer's energy vanishes as r → r_c (LAMMPS f_c ~ x², times
     # ln x from the embedding; a dimer has Γ ≈ 20, so the approach is steep but continuous)
     def dimer(r):
