@@ -8,8 +8,8 @@
             exact because E_c depends only on the pairs of c.
    threads: torch intra-op threads per MPI rank (default: OMP_NUM_THREADS as LAMMPS reads it). */
 
+#include <ATen/Parallel.h>
 #include <torch/script.h>
-#include <torch/torch.h>
 
 #include "pair_physml.h"
 
@@ -210,21 +210,19 @@ void PairPhysML::evaluate_chunk(int eflag, int vflag)
   auto i64 = torch::TensorOptions().dtype(torch::kInt64);
   static_assert(sizeof(long) == sizeof(int64_t), "long must be 64-bit");
 
-  torch::Tensor vt = torch::from_blob(vec.data(), {E, 3}, f64).requires_grad_(true);
+  torch::Tensor vt = torch::from_blob(vec.data(), {E, 3}, f64);
   torch::Tensor ct = torch::from_blob(centre.data(), {E}, i64);
   torch::Tensor sct = torch::from_blob(species_centre.data(), {n}, i64);
   torch::Tensor snt = torch::from_blob(species_neighbour.data(), {E}, i64);
 
   torch::Tensor e, g;
   try {
-    e = model->module.forward({vt, ct, sct, snt}).toTensor();
-    if (e.dim() != 1 || e.size(0) != n)
-      error->one(FLERR, "pair_style physml: the model returned {} values for {} centre atoms", e.numel(), n);
-    if (E > 0 && e.requires_grad()) {
-      auto grads = torch::autograd::grad({e.sum()}, {vt}, {}, false, false, true);
-      g = grads[0];
-    }
-    e = e.detach().contiguous();
+    auto out = model->module.get_method("energy_and_gradient")({vt, ct, sct, snt}).toTuple();
+    e = out->elements()[0].toTensor().contiguous();
+    g = out->elements()[1].toTensor().contiguous();
+    if (e.dim() != 1 || e.size(0) != n || g.dim() != 2 || g.size(0) != E)
+      error->one(FLERR, "pair_style physml: the model returned {} energies for {} centres and {} gradient rows for {} pairs",
+                 e.size(0), n, g.size(0), E);
   } catch (const c10::Error &err) {
     error->one(FLERR, "pair_style physml: model evaluation failed: {}", err.what_without_backtrace());
   }
@@ -236,8 +234,6 @@ void PairPhysML::evaluate_chunk(int eflag, int vflag)
       if (eflag_atom) eatom[centre_atom[c]] += ep[c];
     }
   }
-  if (!g.defined()) return;
-  g = g.contiguous();
   const double *gp = g.data_ptr<double>();
   double **f = atom->f;
   for (int64_t p = 0; p < E; p++) {

@@ -1,13 +1,14 @@
 /* pair_style physml: evaluates a physml model exported with
    `physml export MODEL --format lammps --route plugin` (TorchScript, interface version 1).
 
-   The model receives, for a chunk of local centre atoms, the pair vectors
-   r_cj = x_j - x_c of the full neighbour list (j local or ghost, r < cutoff), the centre of
-   each pair, and the species of centres and neighbours; it returns the site energies E_c.
-   Forces and the virial come from one reverse-mode derivative dE/dr_cj in C++
-   (torch::autograd::grad): F_c += dE/dr_cj, F_j -= dE/dr_cj (ghost forces are summed onto
-   their owners by LAMMPS' reverse communication, hence newton_pair on), and
-   W = -sum r_cj (x) dE/dr_cj (also per atom, half to each end of a pair). */
+   The model's energy_and_gradient method receives, for a chunk of local centre atoms, the
+   pair vectors r_cj = x_j - x_c of the full neighbour list (j local or ghost, r < cutoff),
+   the centre of each pair, and the species of centres and neighbours; it returns the site
+   energies E_c and dE/dr_cj (one reverse-mode pass, run by libtorch's autograd in C++, or
+   the exact derivatives of physml's C++ kernels). Forces and the virial follow here:
+   F_c += dE/dr_cj, F_j -= dE/dr_cj (ghost forces are summed onto their owners by LAMMPS'
+   reverse communication, hence newton_pair on), and W = -sum r_cj (x) dE/dr_cj, tallied
+   per pair (also per atom, half to each end), so no fdotr pass is needed. */
 
 #ifndef LMP_PAIR_PHYSML_H
 #define LMP_PAIR_PHYSML_H

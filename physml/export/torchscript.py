@@ -77,24 +77,22 @@ def local_pairs(atoms: Atoms, species: Sequence[str], cutoff: float):
 
 def evaluate_exported(module, structures: Atoms | Sequence[Atoms]) -> list[dict]:
     """Energies, site energies, forces and stress (Voigt, ASE sign, eV/Å³) of an exported
-    model, differentiated as the pair style does (w.r.t. the pair vectors)."""
+    model from its ``energy_and_gradient`` (w.r.t. the pair vectors), as the pair style
+    computes them."""
     structs = [structures] if isinstance(structures, Atoms) else list(structures)
     out = []
     for atoms in structs:
         vec, centre, sp_c, sp_n, j = local_pairs(atoms, list(module.species), float(module.cutoff))
-        vec = vec.detach().requires_grad_(True)
-        e = module(vec, centre, sp_c, sp_n)
-        (g,) = torch.autograd.grad(e.sum(), [vec], allow_unused=True) if vec.numel() else (None,)
-        g = torch.zeros_like(vec) if g is None else g
+        e, g = module.energy_and_gradient(vec, centre, sp_c, sp_n)
         n = len(atoms)
         f = torch.zeros(n, 3, dtype=vec.dtype).index_add(0, centre, g).index_add(0, j, -g)
-        W = (vec.detach().t() @ g) if vec.numel() else torch.zeros(3, 3, dtype=vec.dtype)
+        W = vec.t() @ g
         W = 0.5 * (W + W.t()).numpy()
         vol = abs(np.linalg.det(atoms.cell.array)) if atoms.pbc.all() else 0.0
         s = W / vol if vol > 1e-12 else np.full((3, 3), np.nan)
         out.append({
-            "energy": float(e.detach().sum()),
-            "energies": e.detach().numpy(),
+            "energy": float(e.sum()),
+            "energies": e.numpy(),
             "forces": f.numpy(),
             "stress": np.array([s[0, 0], s[1, 1], s[2, 2], s[1, 2], s[0, 2], s[0, 1]]),
         })
