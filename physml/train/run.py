@@ -107,7 +107,12 @@ def _prepare_dir(cfg: FitConfig, run: Path, resume: bool) -> bool:
         return False
     old_path = run / rundir.CONFIG
     if old_path.exists():
-        changed = rundir.changed_sections(json.loads(old_path.read_text()), new)
+        old = json.loads(old_path.read_text())
+        try:  # fill in defaults of keys added to the config schema since the checkpoint
+            old = FitConfig.model_validate(old).model_dump(mode="json")
+        except ValueError:
+            pass
+        changed = rundir.changed_sections(old, new)
         if changed:
             raise ConfigError(f"{run}: cannot resume, the config changed since the checkpoint at: {', '.join(changed)}")
     return True
@@ -209,18 +214,17 @@ def _fit(cfg: FitConfig, run: Path, do_resume: bool, resume: bool, on_epoch, sho
         trainer.load_checkpoint(run / rundir.CHECKPOINT, epochs=dict(stages))
         log(f"resumed at stage {trainer.stage}, epoch {trainer.epoch}")
     trainer.fit(stages)
-    t_train = time.perf_counter() - t0
     final_val = trainer.validate()  # a collective under data parallelism: every rank calls it
     if not world.is_main:
         barrier(world)
         return final_val
     try:
-        return _write_results(cfg, run, pot, trainer, stages, ds, train, val, test, final_val, t0, t_train, log)
+        return _write_results(cfg, run, pot, trainer, stages, ds, train, val, test, final_val, t0, log)
     finally:
         barrier(world)
 
 
-def _write_results(cfg, run, pot, trainer, stages, ds, train, val, test, final_val, t0, t_train, log) -> float:
+def _write_results(cfg, run, pot, trainer, stages, ds, train, val, test, final_val, t0, log) -> float:
 
     pot.metadata.update({
         "data": {"train": cfg.data.train, "test": cfg.data.test, "hash": ds.content_hash(), "n_train": len(train), "n_validation": len(val), "n_test": len(test)},
@@ -235,7 +239,7 @@ def _write_results(cfg, run, pot, trainer, stages, ds, train, val, test, final_v
             preds[name] = (part, info["predictions"])
     rundir.atomic_write_json(run / rundir.METRICS_JSON, metrics)
     md = ["# Fit metrics", "", f"Run `{run}`: {len(trainer.history.epochs)} epochs over stages "
-          f"{', '.join(f'{s} ({n})' for s, n in stages if n) or 'none'}; training {t_train:.1f} s; "
+          f"{', '.join(f'{s} ({n})' for s, n in stages if n) or 'none'}; training {trainer.wall:.1f} s (all runs of this fit); "
           f"final validation loss {final_val:.4g}.", "",
           "Energies in meV/atom, forces in eV/Å, stresses in GPa; — marks a label missing from that group."]
     for name, m in metrics.items():
@@ -243,7 +247,10 @@ def _write_results(cfg, run, pot, trainer, stages, ds, train, val, test, final_v
     rundir.atomic_write_text(run / rundir.METRICS_MD, "\n".join(md) + "\n")
     learning_curve(trainer.history.epochs, run / "learning_curve.png")
     parity_plots({k: v for k, v in preds.items() if k != "validation"} or preds, run)
-    log(f"wrote {run} ({time.perf_counter() - t0:.1f} s)")
+    shown = next((k for k in ("test", "validation", "train") if k in metrics), None)
+    if shown is not None:
+        log(f"\n{shown} metrics (energies meV/atom, forces eV/Å, stresses GPa):\n{table(metrics[shown])}\n")
+    log(f"wrote {run} ({time.perf_counter() - t0:.1f} s in this run; training epochs {trainer.wall:.1f} s over all runs of this fit)")
     if math.isfinite(final_val):
         return final_val
     return float(trainer.history.epochs[-1]["train_loss"]) if trainer.history.epochs else float("nan")

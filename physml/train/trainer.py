@@ -32,6 +32,7 @@ import math
 import os
 import random
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -206,6 +207,7 @@ class Trainer:
         self.epoch = 0
         self.optimizer: torch.optim.Optimizer | None = None
         self.resumed = False
+        self.wall = 0.0  # seconds spent in training epochs, summed over resumed runs
 
     # ------------------------------------------------------------------ set-up
     def _batches(self, ds: Dataset, size: int, groups) -> list[_Part]:
@@ -375,6 +377,7 @@ class Trainer:
 
                 bar = tqdm(total=epochs, initial=self.epoch, desc=stage, leave=False, file=sys.stderr)
         while self.epoch < epochs and not self.stopped:
+            t_epoch = time.perf_counter()
             if self._uses_lbfgs(stage):
                 train_loss, comp = self._lbfgs_epoch(stage)
             else:
@@ -386,7 +389,8 @@ class Trainer:
                 self.scheduler.step(monitor)
             elif self.scheduler is not None:
                 self.scheduler.step()
-            rec = {"stage": stage, "epoch": self.epoch, "train_loss": train_loss, "val_loss": val, "lr": self.optimizer.param_groups[0]["lr"]}
+            self.wall += time.perf_counter() - t_epoch
+            rec = {"stage": stage, "epoch": self.epoch, "train_loss": train_loss, "val_loss": val, "lr": self.optimizer.param_groups[0]["lr"], "wall_s": round(self.wall, 3)}
             rec.update({f"train_{k}": v for k, v in comp.items()})
             rec.update({f"val_{k}": v for k, v in vcomp.items()})
             self.history.epochs.append(rec)
@@ -443,6 +447,7 @@ class Trainer:
             "epoch": self.epoch,
             "joint_baseline": self.joint_baseline,
             "history": self.history.epochs,
+            "wall": self.wall,
             "rng": _rng_state(),
         }
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -472,6 +477,7 @@ class Trainer:
                 self.scheduler.T_max = max(int(n), 1)
         self.epoch = int(state["epoch"])
         self.history.epochs = list(state["history"])
+        self.wall = float(state.get("wall", 0.0))
         self.best_val = float(state.get("best_val", float("inf")))
         self.bad_epochs = int(state.get("bad_epochs", 0))
         self.stopped = bool(state.get("stopped", False))
