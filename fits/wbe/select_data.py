@@ -2,8 +2,8 @@
 
     PHYSML_DATA_DIR=../shared/data python fits/wbe/select_data.py
 
-Writes ``fits/{w,be,wbe}/data/{train,test}.extxyz`` (not committed: derived from the GPL
-data set) and ``fits/wbe/data/selection.json`` (what was dropped and why). Selection:
+Writes ``fits/{w,be,wbe}/data/{train,test}.extxyz`` and ``fits/wbe/data/all_{train,test}.extxyz``
+(the union, for the W–Be fit with nothing frozen; not committed: derived from the GPL data set) and ``fits/wbe/data/selection.json`` (what was dropped and why). Selection:
 
 * pure-W groups → ``w``, pure-Be groups → ``be``, groups with both elements → ``wbe``;
 * frames flagged by the library's data check (:func:`physml.data.validation.check_consistency`,
@@ -101,6 +101,9 @@ def main() -> None:
             ase.io.write(d / f"{part}.extxyz", frs, format="extxyz")
             report.setdefault("atoms", {})[f"{name}/{part}"] = int(sum(len(a) for a in frs))
         (d / ".gitignore").write_text("*\n")
+    for part in ("train", "test"):  # everything, for the W–Be fit with nothing frozen
+        frs = out["w"][part] + out["be"][part] + out["wbe"][part]
+        ase.io.write(ROOT / "wbe" / "data" / f"all_{part}.extxyz", frs, format="extxyz")
     (ROOT / "wbe" / "data" / "selection.json").write_text(json.dumps(report, indent=1, default=dict))
     print(json.dumps(report["atoms"]), json.dumps(report["dropped"]), json.dumps(report["library_findings"]))
 
