@@ -20,6 +20,10 @@ Implementation notes (same numbers as the authors' code, different cost):
   distance, and the exact test x_ijk < r_c is applied after.
 * If 1 + z_ij ≤ 0 (possible when a network makes a < 0), b_ij = (|1 + z_ij| + 10⁻²⁰)^{−1/2}
   as in the authors' code.
+* On CPU in float64 without double backward, :meth:`PinnBOP.energies` runs the C++ kernel
+  ``physml::pinn_bop`` (:mod:`physml.ext`): one pass per centre atom that computes E_i and,
+  in the same pass, ∂E_i/∂r_ij and ∂E_i/∂p_i (E_i depends only on the pairs of atom i, so
+  these local Jacobians make the backward a scaling by the upstream gradient).
 """
 
 from __future__ import annotations
@@ -27,7 +31,9 @@ from __future__ import annotations
 from typing import Sequence
 
 import torch
+from torch.autograd.function import once_differentiable
 
+from physml import ext
 from physml.empirical.base import Term, needs_double_backward
 from physml.empirical.cutoff import pinn_cutoff
 from physml.parameters import ParameterSpec
@@ -147,6 +153,31 @@ class _LogScreening(torch.autograd.Function):
         return gv.t(), gr, glam, None, None, None, None, None, None, None
 
 
+#: parameter order of the kernel's per-atom vector (= the .pinn block order)
+_KERNEL_ORDER = ("A", "alpha", "B", "beta", "h", "sigma", "a", "lambda")
+
+
+class _PinnBOPKernel(torch.autograd.Function):
+    """Site energies by ``physml::pinn_bop``, which also returns the local Jacobians
+    ∂E_i/∂r_e (pairs e of atom i) and ∂E_i/∂p_i; the backward scales them by the upstream
+    gradient. First derivatives only (the torch path serves double backward)."""
+
+    @staticmethod
+    def forward(ctx, vectors, params, i, j, species, n_species: int, rc: float, hc: float):  # type: ignore[override]
+        want_v, want_p = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        e, dv, dp = torch.ops.physml.pinn_bop(vectors, i, j, species, params, n_species, rc, hc, want_v, want_p)
+        ctx.save_for_backward(i, dv, dp)
+        return e
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g):  # type: ignore[override]
+        i, dv, dp = ctx.saved_tensors
+        gv = dv * g.index_select(0, i)[:, None] if ctx.needs_input_grad[0] else None
+        gp = dp * g[:, None] if ctx.needs_input_grad[1] else None
+        return gv, gp, None, None, None, None, None, None
+
+
 @register_term("pinn_bop")
 class PinnBOP(Term):
     """PINN bond-order term (see module docstring).
@@ -248,6 +279,11 @@ class PinnBOP(Term):
         return i, j, pair, promo
 
     def energies(self, graph, params) -> torch.Tensor:
+        pr = graph.pairs(self.cutoff)
+        if pr.n_pairs and ext.use_kernels(pr.vectors, *params.values()):
+            N = graph.n_atoms
+            p = torch.cat([params[n].reshape(N, -1) for n in _KERNEL_ORDER], dim=1)
+            return _PinnBOPKernel.apply(pr.vectors, p, pr.i, pr.j, graph.species, graph.n_species, self.rc, self.hc)
         i, j, pair, promo = self._parts(graph, params)
         return promo.index_add(0, i, pair)
 

@@ -27,7 +27,9 @@ from typing import Sequence
 
 import torch
 from torch import nn
+from torch.autograd.function import once_differentiable
 
+from physml import ext
 from physml.empirical.cutoff import cosine_cutoff, pinn_cutoff
 from physml.ml.harmonics import AngularFeatures
 
@@ -41,6 +43,27 @@ def pair_blocks(n_species: int) -> torch.Tensor:
             b[a, c] = b[c, a] = k
             k += 1
     return b
+
+
+class _GaussianLegendreKernel(torch.autograd.Function):
+    """Raw descriptors by the C++ kernel ``physml::gl_descriptor`` (one pass per centre
+    atom), with its vector–Jacobian product ``physml::gl_descriptor_backward`` as backward.
+    First derivatives only: the torch path serves double backward."""
+
+    @staticmethod
+    def forward(ctx, vectors, i, j, species, n_atoms: int, n_species: int, hyper: tuple):  # type: ignore[override]
+        g, A = torch.ops.physml.gl_descriptor(vectors, i, j, species, n_atoms, n_species, *hyper)
+        if ctx.needs_input_grad[0]:
+            ctx.save_for_backward(A, vectors, i, j, species)
+        ctx.n_species, ctx.hyper = n_species, hyper
+        return g
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_g):  # type: ignore[override]
+        A, vectors, i, j, species = ctx.saved_tensors
+        gv = torch.ops.physml.gl_descriptor_backward(grad_g, A, vectors, i, j, species, ctx.n_species, *ctx.hyper)
+        return gv, None, None, None, None, None, None
 
 
 class Descriptor(nn.Module):
@@ -114,9 +137,10 @@ class GaussianLegendre(Descriptor):
     def raw(self, graph) -> torch.Tensor:
         """g_i before the transform: (N, n_features).
 
-        A_i[q, t, m] = Σ_{j of species t} Q_q(û_ij) f_m(r_ij) is computed as a batched
-        matrix product over each atom's (zero-padded) neighbours, which uses BLAS in both
-        directions; then g[{a,c}, l, m] = (2 − δ_ac) Σ_{q∈l} A[q, a, m] A[q, c, m].
+        A_i[q, t, m] = Σ_{j of species t} Q_q(û_ij) f_m(r_ij), then
+        g[{a,c}, l, m] = (2 − δ_ac) Σ_{q∈l} A[q, a, m] A[q, c, m]. On CPU in float64 (no
+        double backward) this runs in the C++ kernel (:mod:`physml.ext`); otherwise as a
+        batched matrix product over each atom's zero-padded neighbours (BLAS both ways).
         """
         S = graph.n_species
         N = graph.n_atoms
@@ -124,6 +148,9 @@ class GaussianLegendre(Descriptor):
         nq, ns = self.angular.n_features, len(self.centres)
         if pr.n_pairs == 0:
             return torch.zeros(N, self.n_features(S), dtype=graph.dtype, device=graph.device)
+        if ext.use_kernels(pr.vectors):
+            hyper = (self.orders, self.centres, self.width, self.cutoff, self.smoothing)
+            return _GaussianLegendreKernel.apply(pr.vectors, pr.i, pr.j, graph.species, N, S, hyper)
         with torch.no_grad():
             counts = pr.counts(N)
             start = torch.cumsum(counts, 0) - counts

@@ -1,0 +1,209 @@
+// Torch custom operators over whole pair lists (namespace physml; signatures in
+// pinn_kernels.h). Each op walks the centre atoms in order, gathers an atom's pair vectors
+// into contiguous local buffers (cache friendly, any input strides), and calls the per-atom
+// kernels of pinn_kernels.cpp. CPU, float64, single thread.
+#include <ATen/ATen.h>
+#include <torch/library.h>
+
+#include <vector>
+
+#include "pinn_kernels.h"
+
+namespace {
+
+struct PairList {
+    std::vector<int64_t> start;  // (N + 1) offsets of each centre atom's pairs
+    std::vector<int> type;       // species of j for every pair
+    int64_t max_pairs = 0;
+};
+
+PairList check_pairs(const at::Tensor& vectors, const at::Tensor& i, const at::Tensor& j, const at::Tensor& species,
+                     int64_t n_atoms, int64_t n_species, const char* op) {
+    TORCH_CHECK(vectors.device().is_cpu() && i.device().is_cpu() && j.device().is_cpu() && species.device().is_cpu(),
+                op, ": CPU tensors only");
+    TORCH_CHECK(vectors.scalar_type() == at::kDouble, op, ": vectors must be float64, got ", vectors.scalar_type());
+    TORCH_CHECK(vectors.dim() == 2 && vectors.size(1) == 3, op, ": vectors must be (E, 3), got ", vectors.sizes());
+    TORCH_CHECK(i.scalar_type() == at::kLong && j.scalar_type() == at::kLong && species.scalar_type() == at::kLong, op,
+                ": i, j and species must be int64");
+    const int64_t E = vectors.size(0);
+    TORCH_CHECK(i.dim() == 1 && j.dim() == 1 && i.size(0) == E && j.size(0) == E, op,
+                ": i and j must be (E,) with E = ", E);
+    TORCH_CHECK(species.dim() == 1, op, ": species must be (N,)");
+    TORCH_CHECK(n_species >= 1, op, ": n_species must be >= 1");
+    const int64_t N = n_atoms;
+    TORCH_CHECK(N >= 0, op, ": n_atoms must be >= 0");
+    const at::Tensor ic = i.contiguous(), jc = j.contiguous(), sc = species.contiguous();
+    const int64_t* ip = ic.data_ptr<int64_t>();
+    const int64_t* jp = jc.data_ptr<int64_t>();
+    const int64_t* sp = sc.data_ptr<int64_t>();
+    const int64_t ns_atoms = sc.size(0);
+    PairList pl;
+    pl.start.assign(N + 1, 0);
+    pl.type.resize(E);
+    int64_t prev = 0;
+    for (int64_t e = 0; e < E; ++e) {
+        const int64_t a = ip[e];
+        TORCH_CHECK(a >= 0 && a < N, op, ": centre index ", a, " of pair ", e, " outside 0..", N - 1);
+        TORCH_CHECK(a >= prev, op, ": the pair list must be sorted by centre atom i (pair ", e, ")");
+        prev = a;
+        const int64_t b = jp[e];
+        TORCH_CHECK(b >= 0 && b < ns_atoms, op, ": neighbour index ", b, " of pair ", e, " outside the species array");
+        const int64_t t = sp[b];
+        TORCH_CHECK(t >= 0 && t < n_species, op, ": species ", t, " of atom ", b, " outside 0..", n_species - 1);
+        pl.type[e] = static_cast<int>(t);
+        pl.start[a + 1] += 1;
+    }
+    for (int64_t a = 0; a < N; ++a) {
+        pl.max_pairs = std::max(pl.max_pairs, pl.start[a + 1]);
+        pl.start[a + 1] += pl.start[a];
+    }
+    return pl;
+}
+
+// per-atom structure-of-arrays copy of the pair vectors
+struct Local {
+    std::vector<double> x, y, z, gx, gy, gz;
+    explicit Local(int64_t n) : x(n), y(n), z(n), gx(n), gy(n), gz(n) {}
+    void gather(const double* v, int64_t s0, int64_t s1, int64_t lo, int64_t n) {
+        for (int64_t k = 0; k < n; ++k) {
+            const double* p = v + (lo + k) * s0;
+            x[k] = p[0];
+            y[k] = p[s1];
+            z[k] = p[2 * s1];
+        }
+    }
+    // into a (3, E) buffer
+    void scatter(double* out, int64_t E, int64_t lo, int64_t n) const {
+        std::copy(gx.begin(), gx.begin() + n, out + lo);
+        std::copy(gy.begin(), gy.begin() + n, out + E + lo);
+        std::copy(gz.begin(), gz.begin() + n, out + 2 * E + lo);
+    }
+};
+
+physml::GaussianLegendreKernel make_gl(const std::vector<int64_t>& orders, const std::vector<double>& centres,
+                                       double width, double cutoff, double smoothing, int64_t n_species) {
+    std::vector<int> o(orders.begin(), orders.end());
+    try {
+        return physml::GaussianLegendreKernel(o, centres, width, cutoff, smoothing, static_cast<int>(n_species));
+    } catch (const std::invalid_argument& err) {
+        TORCH_CHECK(false, err.what());
+    }
+}
+
+std::tuple<at::Tensor, at::Tensor> gl_descriptor(const at::Tensor& vectors, const at::Tensor& i, const at::Tensor& j,
+                                                 const at::Tensor& species, int64_t n_atoms, int64_t n_species,
+                                                 std::vector<int64_t> orders, std::vector<double> centres,
+                                                 double width, double cutoff, double smoothing) {
+    const auto kern = make_gl(orders, centres, width, cutoff, smoothing, n_species);
+    const PairList pl = check_pairs(vectors, i, j, species, n_atoms, n_species, "gl_descriptor");
+    const auto opts = vectors.options();
+    at::Tensor g = at::zeros({n_atoms, kern.n_features()}, opts);
+    at::Tensor A = at::zeros({n_atoms, kern.n_angular(), n_species, kern.n_centres()}, opts);
+    const double* v = vectors.data_ptr<double>();
+    const int64_t s0 = vectors.stride(0), s1 = vectors.stride(1);
+    double* gp = g.data_ptr<double>();
+    double* Ap = A.data_ptr<double>();
+    Local loc(pl.max_pairs);
+    physml::GaussianLegendreKernel::Buffers buf;
+    for (int64_t a = 0; a < n_atoms; ++a) {
+        const int64_t lo = pl.start[a], n = pl.start[a + 1] - lo;
+        if (n == 0) continue;
+        loc.gather(v, s0, s1, lo, n);
+        kern.forward(static_cast<int>(n), loc.x.data(), loc.y.data(), loc.z.data(), pl.type.data() + lo,
+                     Ap + a * kern.moment_size(), gp + a * kern.n_features(), buf);
+    }
+    return {g, A};
+}
+
+at::Tensor gl_descriptor_backward(const at::Tensor& grad_g, const at::Tensor& A, const at::Tensor& vectors,
+                                  const at::Tensor& i, const at::Tensor& j, const at::Tensor& species,
+                                  int64_t n_species, std::vector<int64_t> orders, std::vector<double> centres,
+                                  double width, double cutoff, double smoothing) {
+    const auto kern = make_gl(orders, centres, width, cutoff, smoothing, n_species);
+    const int64_t N = grad_g.size(0);
+    const PairList pl = check_pairs(vectors, i, j, species, N, n_species, "gl_descriptor_backward");
+    TORCH_CHECK(grad_g.scalar_type() == at::kDouble && grad_g.dim() == 2 && grad_g.size(1) == kern.n_features(),
+                "gl_descriptor_backward: grad_g must be float64 (N, ", kern.n_features(), ")");
+    TORCH_CHECK(A.scalar_type() == at::kDouble && A.numel() == N * kern.moment_size(),
+                "gl_descriptor_backward: A must be the float64 moments of the forward");
+    const at::Tensor gg = grad_g.contiguous(), Ac = A.contiguous();
+    const int64_t E = vectors.size(0);
+    at::Tensor out = at::zeros({3, E}, vectors.options());
+    const double* v = vectors.data_ptr<double>();
+    const int64_t s0 = vectors.stride(0), s1 = vectors.stride(1);
+    const double* ggp = gg.data_ptr<double>();
+    const double* Ap = Ac.data_ptr<double>();
+    double* op = out.data_ptr<double>();
+    Local loc(pl.max_pairs);
+    physml::GaussianLegendreKernel::Buffers buf;
+    for (int64_t a = 0; a < N; ++a) {
+        const int64_t lo = pl.start[a], n = pl.start[a + 1] - lo;
+        if (n == 0) continue;
+        loc.gather(v, s0, s1, lo, n);
+        kern.backward(static_cast<int>(n), loc.x.data(), loc.y.data(), loc.z.data(), pl.type.data() + lo,
+                      Ap + a * kern.moment_size(), ggp + a * kern.n_features(), loc.gx.data(), loc.gy.data(),
+                      loc.gz.data(), buf);
+        loc.scatter(op, E, lo, n);
+    }
+    return out.t();
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> pinn_bop(const at::Tensor& vectors, const at::Tensor& i,
+                                                        const at::Tensor& j, const at::Tensor& species,
+                                                        const at::Tensor& params, int64_t n_species, double rc,
+                                                        double hc, bool grad_vectors, bool grad_params) {
+    TORCH_CHECK(params.scalar_type() == at::kDouble && params.dim() == 2 && params.device().is_cpu(),
+                "pinn_bop: params must be a float64 CPU (N, P) tensor");
+    const int64_t N = params.size(0);
+    physml::PinnBOPKernel kern(1, 1.0, 1.0);
+    try {
+        kern = physml::PinnBOPKernel(static_cast<int>(n_species), rc, hc);
+    } catch (const std::invalid_argument& err) {
+        TORCH_CHECK(false, err.what());
+    }
+    const int64_t P = kern.n_params();
+    TORCH_CHECK(params.size(1) == P, "pinn_bop: params must have ", P, " columns for ", n_species, " species, got ",
+                params.size(1));
+    const PairList pl = check_pairs(vectors, i, j, species, N, n_species, "pinn_bop");
+    const at::Tensor pc = params.contiguous();
+    const auto opts = vectors.options();
+    const int64_t E = vectors.size(0);
+    at::Tensor energies = at::zeros({N}, opts);
+    at::Tensor dv = grad_vectors ? at::zeros({3, E}, opts) : at::empty({0}, opts);
+    at::Tensor dp = grad_params ? at::zeros({N, P}, opts) : at::empty({0}, opts);
+    const double* v = vectors.data_ptr<double>();
+    const int64_t s0 = vectors.stride(0), s1 = vectors.stride(1);
+    const double* pp = pc.data_ptr<double>();
+    double* ep = energies.data_ptr<double>();
+    double* dvp = grad_vectors ? dv.data_ptr<double>() : nullptr;
+    double* dpp = grad_params ? dp.data_ptr<double>() : nullptr;
+    Local loc(pl.max_pairs);
+    physml::PinnBOPKernel::Buffers buf;
+    for (int64_t a = 0; a < N; ++a) {
+        const int64_t lo = pl.start[a], n = pl.start[a + 1] - lo;
+        if (n == 0) continue;
+        loc.gather(v, s0, s1, lo, n);
+        ep[a] = kern.energy(static_cast<int>(n), loc.x.data(), loc.y.data(), loc.z.data(), pl.type.data() + lo,
+                            pp + a * P, grad_vectors ? loc.gx.data() : nullptr, loc.gy.data(), loc.gz.data(),
+                            grad_params ? dpp + a * P : nullptr, buf);
+        if (grad_vectors) loc.scatter(dvp, E, lo, n);
+    }
+    return {energies, grad_vectors ? dv.t() : dv, dp};
+}
+
+}  // namespace
+
+TORCH_LIBRARY(physml, m) {
+    m.def(
+        "gl_descriptor(Tensor vectors, Tensor i, Tensor j, Tensor species, int n_atoms, int n_species, int[] orders, "
+        "float[] centres, float width, float cutoff, float smoothing) -> (Tensor, Tensor)",
+        &gl_descriptor);
+    m.def(
+        "gl_descriptor_backward(Tensor grad_g, Tensor A, Tensor vectors, Tensor i, Tensor j, Tensor species, "
+        "int n_species, int[] orders, float[] centres, float width, float cutoff, float smoothing) -> Tensor",
+        &gl_descriptor_backward);
+    m.def(
+        "pinn_bop(Tensor vectors, Tensor i, Tensor j, Tensor species, Tensor params, int n_species, float rc, "
+        "float hc, bool grad_vectors, bool grad_params) -> (Tensor, Tensor, Tensor)",
+        &pinn_bop);
+}
