@@ -295,6 +295,45 @@ def test_setfl_alloy_matches_lammps_eam_alloy(data_dir, tmp_path, lammps):
     assert np.abs(got["stress"] - ref.stress).max() <= 1e-12
 
 
+def _elemental(kind: str, symbol: str, seed: int, tmp_path) -> Potential:
+    """Elementals of other kinds: PINN-EAM, classic analytic EAM, an imported .pinn file."""
+    from physml.empirical.eam import AnalyticEAM
+    from physml.io.pinn_file import write_pinn
+
+    if kind == "pinn_eam":
+        term = AnalyticEAM([symbol], family="mishin", cutoff=4.5, smoothing=1.0)
+        prov = PhysicsInformed(term.parameter_specs(), 1, GaussianLegendre([0, 2], [2.2, 3.0], 0.8, 4.5, 1.0), hidden=[5], seed=seed, out_scale=0.05)
+        return Potential([symbol], [Component(term, prov)], reference_energies=[-1.0 * seed])
+    if kind == "classic_eam":
+        term = AnalyticEAM([symbol], family="mishin", cutoff=4.5, smoothing=1.0)
+        pot = Potential([symbol], [Component(term)], reference_energies=[-1.0 * seed])
+        pot.components[0].provider.set_values({"phi_E1": 0.2 + 0.1 * seed, "phi_r1": 2.4 + 0.1 * seed})
+        return pot
+    # an elemental .pinn file (one shared network, the format's conventions)
+    term = PinnBOP([symbol], cutoff=3.4, smoothing=0.8)
+    prov = PhysicsInformed(term.parameter_specs(), 1, GaussianLegendre([0, 1, 2], [2.0, 2.8], 0.7, 5.1, 0.8, g_ref=0.2),
+                           hidden=[5], shared_network=True, seed=seed)
+    with torch.no_grad():
+        for w in prov.networks.parameters():
+            w.mul_(0.3)
+    path = write_pinn(Potential([symbol], [Component(term, prov)]), tmp_path / f"{symbol}.pinn")
+    return physml.load(path)
+
+
+@pytest.mark.parametrize("kind", ["pinn_eam", "classic_eam", "pinn_file"])
+def test_other_elemental_kinds_are_inherited_exactly(kind, tmp_path):
+    W, Be = _elemental(kind, "W", 1, tmp_path), _elemental(kind, "Be", 2, tmp_path)
+    al = alloy([W, Be], hidden=[4])
+    pure, mixed = structures()
+    for frame, ref in zip(pure, (W, Be)):
+        assert max(max_diff(al, ref, [frame])) <= 1e-12
+    before = frozen_hashes(al)
+    truth = alloy([_elemental(kind, "W", 3, tmp_path), _elemental(kind, "Be", 4, tmp_path)], hidden=[4])
+    Trainer(al, labelled(mixed, truth), None, LossWeights(1.0, 0.1, 0.0, 0.0, {}), batch_size=2, learning_rate=0.01, weight_decay=0.1, progress=False).fit([("baseline", 1), ("network", 1)])
+    assert frozen_hashes(al) == before
+    assert max(check_inheritance(al, [W, Be], pure).values()) <= 1e-12
+
+
 def test_frozen_state_lists_inherited_tensors():
     al = alloy([elemental_pinn("W", 1), elemental_pinn("Be", 2)], hidden=[5])
     names = set(frozen_state(al))
