@@ -77,3 +77,18 @@ def test_fit_reports_config_errors(tmp_path, capsys):
     cfg.write_text(CONFIG.format(out=tmp_path / "x", data=tmp_path / "none.extxyz", epochs=1).replace("batch_size", "batchsize"))
     assert main(["fit", str(cfg)]) == 2
     assert "optimizer.batchsize: unknown key; did you mean 'batch_size'?" in capsys.readouterr().err
+
+
+def test_committed_fit_configs_are_valid():
+    from pathlib import Path
+
+    from physml.train.build import build_potential
+    from physml.train.config import load_config
+
+    configs = sorted((Path(__file__).resolve().parents[1] / "fits").glob("*/*.toml"))
+    assert len(configs) >= 6
+    for path in configs:
+        cfg = load_config(path)  # raises ConfigError naming the key on any problem
+        ref = cfg.data.reference_energies
+        pot = build_potential(cfg.model, [ref[s] for s in cfg.model.species] if isinstance(ref, dict) else None)
+        assert pot.species == cfg.model.species, path

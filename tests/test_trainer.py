@@ -90,3 +90,23 @@ def test_early_stopping_keeps_best_validation_model():
     assert len(vals) < 200  # stopped early (an oversized learning rate stops improving)
     assert tr.best_val == min(vals)
     assert tr.validate() == pytest.approx(min(vals), rel=1e-12)  # the best model was restored
+
+
+def test_descriptor_scales_give_unit_rms_inputs():
+    from physml.train.scaling import fit_descriptor_scales
+
+    pot = pinn_morse()
+    data = labelled(6, 5)
+    prov = pot.components[0].provider
+    inputs = []
+    hook = prov.descriptor.register_forward_hook(lambda m, i, o: inputs.append(o.detach() * prov.scale[0]))
+    (scale,) = fit_descriptor_scales(pot, data)
+    inputs.clear()
+    for s in data:
+        pot.evaluate(s.atoms, stress=False)
+    hook.remove()
+    x = torch.cat(inputs)
+    assert x.shape[0] == sum(s.n_atoms for s in data)
+    torch.testing.assert_close(x.pow(2).mean(0).sqrt(), torch.ones(x.shape[1], dtype=x.dtype))
+    assert not torch.allclose(scale, torch.ones_like(scale))  # the raw descriptors were not unit RMS
+    assert torch.equal(pot.state_dict()["components.0.provider.scale"], scale)  # saved with the model

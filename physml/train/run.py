@@ -6,7 +6,9 @@ The layout of the run directory is described in :mod:`physml.train.rundir`. A fi
    numpy and torch; deterministic torch algorithms are requested for the fit;
 2. loads the data, splits it (stratified / random / hold-out groups), sets the reference
    energies (given, or least squares on the training split);
-3. builds the potential from the model section (:mod:`physml.train.build`);
+3. builds the potential from the model section (:mod:`physml.train.build`) and scales
+   the descriptor inputs of physics-informed providers to unit RMS over the training
+   atoms (:mod:`physml.train.scaling`);
 4. trains the stages baseline → network → lbfgs (:class:`~physml.train.trainer.Trainer`),
    checkpointing after every epoch;
 5. writes the model, per-group metrics on train / validation / test, plots and the log.
@@ -42,6 +44,7 @@ from physml.train.config import ConfigError, FitConfig, load_config
 from physml.train.distributed import World, barrier, broadcast_object, current, init_from_env, launched, shutdown
 from physml.train.loss import LossWeights
 from physml.train.plots import learning_curve, parity_plots
+from physml.train.scaling import fit_descriptor_scales
 from physml.train.trainer import Trainer, seed_everything
 
 
@@ -191,6 +194,9 @@ def _fit(cfg: FitConfig, run: Path, do_resume: bool, resume: bool, on_epoch, sho
     else:
         refs = [cfg.data.reference_energies[s] for s in cfg.model.species]
     pot = build_potential(cfg.model, refs, seed=cfg.seed)
+    if not do_resume:  # a resumed fit restores the scales from its checkpoint
+        for k, sc in enumerate(fit_descriptor_scales(pot, train)):
+            log(f"descriptor scales (1/RMS over the training atoms) of provider {k}: {[round(float(x), 4) for x in sc.flatten()]}")
     log(pot.describe())
 
     o = cfg.optimizer
