@@ -110,3 +110,6 @@ def test_descriptor_scales_give_unit_rms_inputs():
     torch.testing.assert_close(x.pow(2).mean(0).sqrt(), torch.ones(x.shape[1], dtype=x.dtype))
     assert not torch.allclose(scale, torch.ones_like(scale))  # the raw descriptors were not unit RMS
     assert torch.equal(pot.state_dict()["components.0.provider.scale"], scale)  # saved with the model
+    # a provider that already has its scales (an inherited or imported model) keeps them
+    assert fit_descriptor_scales(pot, labelled(3, 9)) == []
+    assert torch.equal(prov.scale, scale)

@@ -20,9 +20,14 @@ from physml.potential import Potential
 
 def fit_descriptor_scales(potential: Potential, dataset: Dataset, floor: float = 1e-8) -> list[torch.Tensor]:
     """Set ``scale`` = 1 / RMS(G) (per species and feature) of every physics-informed
-    provider of ``potential`` from ``dataset``; returns the new scales. Features whose RMS
-    is below ``floor`` (never non-zero in the data) keep the scale 1."""
-    providers = [c.provider for c in potential.components if hasattr(c.provider, "descriptor") and hasattr(c.provider, "scale")]
+    provider of ``potential`` whose scale is still the initial 1 (inherited and imported
+    providers keep theirs) from ``dataset``; returns the new scales. Features whose RMS is
+    below ``floor`` (never non-zero in the data) keep the scale 1."""
+    # providers whose scale is already set (inherited or imported models) keep it
+    providers = [
+        c.provider for c in potential.components
+        if hasattr(c.provider, "descriptor") and hasattr(c.provider, "scale") and bool((c.provider.scale == 1).all())
+    ]
     if not providers:
         return []
     captured: dict[int, list[torch.Tensor]] = {id(p): [] for p in providers}
