@@ -194,7 +194,9 @@ def _fit(cfg: FitConfig, run: Path, do_resume: bool, resume: bool, on_epoch, sho
     else:
         refs = [cfg.data.reference_energies[s] for s in cfg.model.species]
     pot = build_potential(cfg.model, refs, seed=cfg.seed)
-    if not do_resume:  # a resumed fit restores the scales from its checkpoint
+    # models built from terms only: inherited providers keep their trained scales, and a
+    # resumed fit restores the scales from its checkpoint
+    if not do_resume and not cfg.model.inherit:
         for k, sc in enumerate(fit_descriptor_scales(pot, train)):
             log(f"descriptor scales (1/RMS over the training atoms) of provider {k}: {[round(float(x), 4) for x in sc.flatten()]}")
     log(pot.describe())
