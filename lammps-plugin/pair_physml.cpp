@@ -107,7 +107,14 @@ void PairPhysML::coeff(int narg, char **arg)
     model_species.clear();
     for (const auto &s : m->module.attr("species").toListRef()) model_species.push_back(s.toStringRef());
   } catch (const c10::Error &e) {
-    error->all(FLERR, "pair_coeff physml: cannot load the exported model {}: {}", arg[2], e.what_without_backtrace());
+#ifdef PHYSML_WITH_KERNELS
+    const char *hint = "";
+#else
+    const char *hint = " (this plugin was built without physml's C++ kernels: models exported with them need a "
+                       "build from a physml source tree with physml/csrc)";
+#endif
+    error->all(FLERR, "pair_coeff physml: cannot load the exported model {}: {}{}", arg[2], e.what_without_backtrace(),
+               hint);
   }
   if (chunk < 1) chunk = 500;
   model = std::move(m);

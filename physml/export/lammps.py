@@ -97,7 +97,8 @@ def export_lammps(
 ) -> ExportResult:
     """Write the LAMMPS files of ``route`` and ``physml.lmp`` into ``out_dir``.
 
-    Options (native EAM): ``nrho``, ``drho``, ``nr``, ``dr`` grid of the setfl tables.
+    Options (native EAM): ``nrho``, ``drho``, ``nr``, ``dr`` grid of the setfl tables;
+    (plugin): ``kernels`` True/False to force physml's C++ kernels on or off.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -129,7 +130,7 @@ def export_lammps(
         from physml.lammps.plugin import built_plugin
 
         f = out / f"{stem}.pt"
-        export_torchscript(pot, f)
+        export_torchscript(pot, f, kernels=options.get("kernels"))
         files = [f]
         so = built_plugin()
         load = f"plugin load {so}" if so else "# plugin load /path/to/physmlplugin.so   (build it with: physml build-lammps-plugin)"

@@ -36,12 +36,13 @@ from ase import Atoms
 from physml.potential import Potential
 
 
-def export_torchscript(potential: Potential, path: str | os.PathLike) -> Path:
-    """Script ``potential`` and write it to ``path`` atomically."""
+def export_torchscript(potential: Potential, path: str | os.PathLike, kernels: bool | None = None) -> Path:
+    """Script ``potential`` and write it to ``path`` atomically. ``kernels``: call physml's
+    C++ kernels (default: where the model has a use for them and they are available)."""
     from physml.export.scripted import script_potential
 
     path = Path(path)
-    module = script_potential(potential)
+    module = script_potential(potential, kernels=kernels)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pt")
     os.close(fd)
@@ -57,6 +58,11 @@ def export_torchscript(potential: Potential, path: str | os.PathLike) -> Path:
 
 
 def load_exported(path: str | os.PathLike) -> torch.jit.ScriptModule:
+    """Load an exported model in this Python process (physml's C++ kernels are loaded
+    first, since a model may call them)."""
+    from physml import ext
+
+    ext.available()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         return torch.jit.load(str(path), map_location="cpu")

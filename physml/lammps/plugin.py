@@ -75,6 +75,11 @@ def cmake_command(build_dir: Path) -> list[str]:
     ]
     if mpicxx.exists():
         cmd.append(f"-DMPI_CXX_COMPILER={mpicxx}")
+    from physml import ext
+
+    # physml's C++ kernels are compiled in with the flags physml.ext builds them with
+    flags = [f for f in ext._cflags() if not f.startswith("-std=")]
+    cmd.append(f"-DPHYSML_KERNEL_FLAGS={';'.join(flags)}")
     return cmd
 
 

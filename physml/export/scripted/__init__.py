@@ -17,7 +17,8 @@ from torch import nn
 from physml.export.scripted.bop import ScriptedPinnBOP
 from physml.export.scripted.descriptors import ScriptedBehlerParrinello, ScriptedGaussianLegendre
 from physml.export.scripted.eam import ScriptedAnalyticEAM, ScriptedTabulatedEAM
-from physml.export.scripted.model import ExportedPotential, ScriptedComponent
+from physml.export.scripted.kernels import KernelGaussianLegendre, KernelPinnBOP, kernels_available
+from physml.export.scripted.model import ExportedPotential, KernelDescriptorComponent, ScriptedComponent
 from physml.export.scripted.neural import ScriptedConstant, ScriptedLayout, ScriptedPhysicsInformed
 from physml.export.scripted.pair import ScriptedMorse, ScriptedSiteEnergy, ScriptedZBL
 from physml.export.scripted.tersoff import ScriptedTersoff
@@ -41,7 +42,7 @@ def _exact(obj, kind: str, table) -> None:
         raise ValueError(f"{type(obj).__name__} (kind {kind!r}) overrides {registered.__name__}; it has no exported form")
 
 
-def _provider(provider, n_species: int) -> nn.Module:
+def _provider(provider, n_species: int, kernels: bool) -> nn.Module:
     from physml.registry import PROVIDERS
 
     _exact(provider, provider.kind, PROVIDERS)
@@ -51,12 +52,24 @@ def _provider(provider, n_species: int) -> nn.Module:
         kind = provider.descriptor.kind
         if kind not in DESCRIPTORS:
             raise ValueError(f"descriptor kind {kind!r} has no exported form (supported: {sorted(DESCRIPTORS)})")
-        return ScriptedPhysicsInformed(provider, DESCRIPTORS[kind](provider.descriptor, n_species))
+        cls = KernelGaussianLegendre if kernels and kind == "gaussian_legendre" else DESCRIPTORS[kind]
+        return ScriptedPhysicsInformed(provider, cls(provider.descriptor, n_species))
     raise ValueError(f"provider kind {provider.kind!r} has no exported form (supported: constant, physics_informed)")
 
 
-def build_exported(potential) -> ExportedPotential:
-    """The eager (not yet scripted) exported module of ``potential``."""
+def uses_kernels(potential) -> bool:
+    """Whether the export of ``potential`` can call physml's C++ kernels (it has a PINN
+    bond-order term or Gaussian–Legendre descriptors)."""
+    for c in potential.components:
+        if c.term.kind == "pinn_bop" or getattr(getattr(c.provider, "descriptor", None), "kind", "") == "gaussian_legendre":
+            return True
+    return False
+
+
+def build_exported(potential, kernels: bool = False) -> ExportedPotential:
+    """The eager (not yet scripted) exported module of ``potential``; ``kernels``: call
+    physml's C++ kernels (torch.ops.physml) for PINN-BOP terms and Gaussian–Legendre
+    descriptors."""
     from physml.io.model_file import model_hash
     from physml import __version__
 
@@ -68,21 +81,31 @@ def build_exported(potential) -> ExportedPotential:
         if c.term.kind not in TERMS:
             raise ValueError(f"component {c.name!r}: term kind {c.term.kind!r} has no exported form (supported: {sorted(TERMS)})")
         _exact(c.term, c.term.kind, REGISTERED_TERMS)
-        term = TERMS[c.term.kind](c.term)
-        comps.append(ScriptedComponent(_provider(c.provider, S), ScriptedLayout(c.provider.layout), term, c.provider.layout.size))
+        term = KernelPinnBOP(c.term) if kernels and c.term.kind == "pinn_bop" else TERMS[c.term.kind](c.term)
+        provider = _provider(c.provider, S, kernels)
+        kernel_desc = isinstance(getattr(provider, "descriptor", None), KernelGaussianLegendre)
+        cls = KernelDescriptorComponent if kernel_desc else ScriptedComponent
+        comps.append(cls(provider, ScriptedLayout(c.provider.layout), term, c.provider.layout.size))
     return ExportedPotential(
         potential.species, potential.cutoff, comps, potential.reference_energies, potential.chunk_atoms or 500,
-        __version__, model_hash(potential),
+        __version__, model_hash(potential), kernels,
     )
 
 
-def script_potential(potential) -> torch.jit.ScriptModule:
-    """``potential`` as a TorchScript module (float64, CPU)."""
-    module = build_exported(potential.to(torch.float64).cpu()).eval()
+def script_potential(potential, kernels: bool | None = None) -> torch.jit.ScriptModule:
+    """``potential`` as a TorchScript module (float64, CPU). ``kernels=None``: use physml's
+    C++ kernels where the model has a use for them and they are available here."""
+    if kernels is None:
+        kernels = uses_kernels(potential) and kernels_available()
+    elif kernels and not kernels_available():
+        from physml import ext
+
+        raise RuntimeError(f"physml's C++ kernels are not available: {ext.error() or 'disabled by PHYSML_NO_EXT'}")
+    module = build_exported(potential.to(torch.float64).cpu(), kernels=bool(kernels)).eval()
     with warnings.catch_warnings():
         # torch.jit is deprecated upstream in favour of torch.export; see physml.export.torchscript
         warnings.simplefilter("ignore", DeprecationWarning)
         return torch.jit.script(module)
 
 
-__all__ = ["build_exported", "script_potential", "TERMS", "DESCRIPTORS"]
+__all__ = ["build_exported", "script_potential", "uses_kernels", "TERMS", "DESCRIPTORS"]

@@ -19,6 +19,7 @@ from typing import Dict, List, Tuple
 import torch
 from torch import Tensor, nn
 
+from physml.export.scripted.base import ScriptedTerm
 from physml.export.scripted.geometry import PairList, csr, padded, scatter_sum, smooth_cutoff
 
 
@@ -55,7 +56,7 @@ def screening_triplets(centre: Tensor, vectors: Tensor, r: Tensor, bonds: Tensor
     return bond_of[keep], j_entry[keep], k_entry[keep]
 
 
-class ScriptedPinnBOP(nn.Module):
+class ScriptedPinnBOP(ScriptedTerm):
     def __init__(self, term, max_elements: int = 2_000_000):
         super().__init__()
         self.rc = float(term.rc)

@@ -17,6 +17,7 @@ from typing import Dict, Tuple
 import torch
 from torch import Tensor, nn
 
+from physml.export.scripted.base import ScriptedTerm
 from physml.export.scripted.geometry import PairList, scatter_sum, smooth_cutoff
 
 
@@ -43,7 +44,7 @@ def _slope(table: Tensor, rows: Tensor, p: Tensor) -> Tensor:
     return (3.0 * table[0][rows] * pc + 2.0 * table[1][rows]) * pc + table[2][rows]
 
 
-class ScriptedTabulatedEAM(nn.Module):
+class ScriptedTabulatedEAM(ScriptedTerm):
     """Tabulated EAM (eam/alloy or eam/fs semantics) from LAMMPS spline coefficients."""
 
     def __init__(self, term):
@@ -75,7 +76,7 @@ class ScriptedTabulatedEAM(nn.Module):
         return scatter_sum(n, p.centre, 0.5 * phi) + F + extra
 
 
-class ScriptedAnalyticEAM(nn.Module):
+class ScriptedAnalyticEAM(ScriptedTerm):
     """Analytic EAM (families ``mishin`` and ``finnis_sinclair``), see
     :mod:`physml.empirical.eam_functions` for the equations."""
 

@@ -13,14 +13,16 @@ Interface (version 1), the one the physml LAMMPS pair style calls::
   ∂(Σ_c E_c)/∂r_cj (E, 3) in eV/Å.
 
 The caller turns the gradient into forces and the virial: F_c += ∂E/∂r_cj, F_j −= ∂E/∂r_cj,
-W = −Σ r_cj ⊗ ∂E/∂r_cj. Components are differentiated by autograd in one reverse pass
-(TorchScript runs it in C++), except *analytic* components, which return their gradient
-themselves (C++ kernels with exact derivatives). ``model(...)`` returns the energies alone.
+W = −Σ r_cj ⊗ ∂E/∂r_cj. The whole model is differentiated by one autograd pass (run by
+libtorch in C++), w.r.t. the pair vectors and, for components whose descriptors come from
+physml's C++ kernels, w.r.t. those descriptors, which the kernel's vector–Jacobian product
+maps back to the pair vectors. ``model(...)`` returns the energies alone.
 Attributes read by the caller: ``species``, ``cutoff`` (Å), ``chunk_atoms``,
-``interface_version``, ``physml_version``, ``model_hash``.
+``interface_version``, ``physml_version``, ``model_hash``, ``uses_kernels`` (the model
+calls ``torch.ops.physml``: the pair style must be built with physml's C++ kernels).
 """
 
-from typing import List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from torch import Tensor, nn
@@ -31,7 +33,8 @@ INTERFACE_VERSION = 1
 
 
 class ScriptedComponent(nn.Module):
-    """provider → layout → term; differentiated by autograd (``analytic = False``)."""
+    """provider → layout → term, differentiated by autograd (protocol: ``prepare``,
+    ``energies``, ``descriptor_vjp``, called by :class:`ExportedPotential`)."""
 
     def __init__(self, provider: nn.Module, layout: nn.Module, term: nn.Module, n_params: int):
         super().__init__()
@@ -39,22 +42,52 @@ class ScriptedComponent(nn.Module):
         self.layout = layout
         self.term = term
         self.n_params = int(n_params)
-        self.analytic = False
+
+    def _params(self, pairs: PairList, species: Tensor) -> Dict[str, Tensor]:
+        if self.n_params > 0:
+            return self.layout(self.provider(pairs, species))
+        return self.layout(torch.zeros([species.shape[0], 0], dtype=pairs.distances.dtype, device=species.device))
 
     @torch.jit.export
-    def energy_and_gradient(self, pairs: PairList, species: Tensor) -> Tuple[Tensor, Tensor]:
-        raise RuntimeError("this component is differentiated by autograd")
+    def prepare(self, plain: PairList, species: Tensor) -> Tuple[Tensor, Tensor]:
+        """Kernel descriptors (an autograd leaf) and their moments; none here."""
+        none = torch.zeros([0], dtype=plain.distances.dtype, device=plain.distances.device)
+        return none, none
 
-    def forward(self, pairs: PairList, species: Tensor) -> Tensor:
-        if self.n_params > 0:
-            params = self.layout(self.provider(pairs, species))
-        else:
-            params = self.layout(torch.zeros([species.shape[0], 0], dtype=pairs.distances.dtype, device=species.device))
-        return self.term(pairs, species, params)
+    @torch.jit.export
+    def energies(self, pairs: PairList, species: Tensor, descriptors: Tensor) -> Tuple[Tensor, Optional[Tensor]]:
+        """Site energies and an optional direct gradient w.r.t. the pair vectors (see
+        :class:`~physml.export.scripted.base.ScriptedTerm`)."""
+        return self.term.split(pairs, species, self._params(pairs, species))
+
+    @torch.jit.export
+    def descriptor_vjp(self, grad: Tensor, moments: Tensor, plain: PairList) -> Tensor:
+        return torch.zeros_like(plain.vectors)
+
+
+class KernelDescriptorComponent(ScriptedComponent):
+    """A physics-informed component whose Gaussian–Legendre descriptors come from the C++
+    kernel (see :mod:`physml.export.scripted.kernels`): ``prepare`` returns them as an
+    autograd leaf, ``descriptor_vjp`` maps ∂E/∂g back to the pair vectors."""
+
+    @torch.jit.export
+    def prepare(self, plain: PairList, species: Tensor) -> Tuple[Tensor, Tensor]:
+        g, moments = self.provider.descriptor.raw_and_moments(plain, species)
+        return g.requires_grad_(True), moments
+
+    @torch.jit.export
+    def energies(self, pairs: PairList, species: Tensor, descriptors: Tensor) -> Tuple[Tensor, Optional[Tensor]]:
+        G = self.provider.descriptor.transform(descriptors)
+        params = self.layout(self.provider.from_descriptors(G, species))
+        return self.term.split(pairs, species, params)
+
+    @torch.jit.export
+    def descriptor_vjp(self, grad: Tensor, moments: Tensor, plain: PairList) -> Tensor:
+        return self.provider.descriptor.vjp(grad, moments, plain)
 
 
 class ExportedPotential(nn.Module):
-    def __init__(self, species: List[str], cutoff: float, components: List[ScriptedComponent], reference_energies: Tensor, chunk_atoms: int, physml_version: str, model_hash: str):
+    def __init__(self, species: List[str], cutoff: float, components: List[ScriptedComponent], reference_energies: Tensor, chunk_atoms: int, physml_version: str, model_hash: str, uses_kernels: bool = False):
         super().__init__()
         self.species: List[str] = list(species)
         self.cutoff = float(cutoff)
@@ -62,6 +95,7 @@ class ExportedPotential(nn.Module):
         self.interface_version = INTERFACE_VERSION
         self.physml_version = str(physml_version)
         self.model_hash = str(model_hash)
+        self.uses_kernels = bool(uses_kernels)
         self.components = nn.ModuleList(components)
         self.register_buffer("reference_energies", reference_energies.detach().to(torch.float64).clone())
 
@@ -75,18 +109,31 @@ class ExportedPotential(nn.Module):
         pairs = PairList(v, torch.sqrt((v * v).sum(1)), centre, species_neighbour)
         plain = PairList(fixed, pairs.distances.detach(), centre, species_neighbour)
         e = self.reference_energies[species_centre]
-        g = torch.zeros_like(fixed)
-        e_auto = torch.zeros_like(e)
+        leaves: List[Tensor] = []
+        moments: List[Tensor] = []
+        grad = torch.zeros_like(fixed)
         for comp in self.components:
-            if comp.analytic:
-                ec, gc = comp.energy_and_gradient(plain, species_centre)
-                e = e + ec
-                g = g + gc
-            else:
-                e_auto = e_auto + comp(pairs, species_centre)
-        if e_auto.requires_grad:
-            grads = torch.autograd.grad([e_auto.sum()], [v], allow_unused=True)
-            ga = grads[0]
-            if ga is not None:
-                g = g + ga
-        return e + e_auto.detach(), g
+            g, m = comp.prepare(plain, species_centre)
+            ec, direct = comp.energies(pairs, species_centre, g)
+            e = e + ec
+            if direct is not None:
+                grad = grad + direct
+            leaves.append(g)
+            moments.append(m)
+        if e.requires_grad:
+            inputs: List[Tensor] = [v]
+            for g in leaves:
+                if g.requires_grad:
+                    inputs.append(g)
+            grads = torch.autograd.grad([e.sum()], inputs, allow_unused=True)
+            gv = grads[0]
+            if gv is not None:
+                grad = grad + gv
+            k = 1
+            for c, part in enumerate(self.components):
+                if leaves[c].requires_grad:
+                    gg = grads[k]
+                    k += 1
+                    if gg is not None:
+                        grad = grad + part.descriptor_vjp(gg, moments[c], plain)
+        return e.detach(), grad

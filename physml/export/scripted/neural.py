@@ -125,9 +125,12 @@ class ScriptedPhysicsInformed(nn.Module):
         self.register_buffer("scale", provider.scale.detach().to(torch.float64).clone())
 
     def forward(self, pairs: PairList, species: Tensor) -> Tensor:
+        return self.from_descriptors(self.descriptor(pairs, species), species)
+
+    @torch.jit.export
+    def from_descriptors(self, G: Tensor, species: Tensor) -> Tensor:
         S = self.n_species
         P = self.n_params
-        G = self.descriptor(pairs, species)
         if self.central_species_blocks:
             onehot = torch.nn.functional.one_hot(species, S).to(G.dtype)
             G = (onehot[:, :, None] * G[:, None, :]).reshape(G.shape[0], -1)

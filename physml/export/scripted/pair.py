@@ -15,10 +15,11 @@ from typing import Dict
 import torch
 from torch import Tensor, nn
 
+from physml.export.scripted.base import ScriptedTerm
 from physml.export.scripted.geometry import PairList, scatter_sum, smooth_cutoff
 
 
-class ScriptedMorse(nn.Module):
+class ScriptedMorse(ScriptedTerm):
     def __init__(self, term):
         super().__init__()
         self.cutoff = float(term.cutoff)
@@ -34,7 +35,7 @@ class ScriptedMorse(nn.Module):
         return scatter_sum(species.shape[0], p.centre, 0.5 * phi)
 
 
-class ScriptedZBL(nn.Module):
+class ScriptedZBL(ScriptedTerm):
     def __init__(self, term):
         super().__init__()
         from physml.empirical.zbl import C, D
@@ -62,7 +63,7 @@ class ScriptedZBL(nn.Module):
         return scatter_sum(species.shape[0], p.centre, 0.5 * e)
 
 
-class ScriptedSiteEnergy(nn.Module):
+class ScriptedSiteEnergy(ScriptedTerm):
     def __init__(self, term):
         super().__init__()
         self.cutoff = 0.0

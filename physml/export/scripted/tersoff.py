@@ -14,10 +14,11 @@ import torch
 from torch import Tensor, nn
 
 from physml.empirical.tersoff import ters_bij, ters_fc
+from physml.export.scripted.base import ScriptedTerm
 from physml.export.scripted.geometry import PairList, entry_pairs, scatter_sum
 
 
-class ScriptedTersoff(nn.Module):
+class ScriptedTersoff(ScriptedTerm):
     def __init__(self, term):
         super().__init__()
         self.cutoff = float(term.cutoff)
