@@ -121,6 +121,12 @@ def _build_plugin(args) -> int:
     return 0
 
 
+def _validate(args) -> int:
+    from physml.validate import main_validate
+
+    return main_validate(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="physml", description="physics-informed interatomic potentials")
     sub = p.add_subparsers(dest="command", required=True)
@@ -177,6 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--jobs", type=int, help="parallel compile jobs")
     s.add_argument("--verbose", action="store_true", help="show CMake and compiler output")
     s.set_defaults(func=_build_plugin)
+
+    s = sub.add_parser("validate", help="physical-property suite (and held-out-group fits) for one or more models, side by side")
+    from physml.validate import add_arguments
+
+    add_arguments(s)
+    s.set_defaults(func=_validate)
 
     s = sub.add_parser("repo", help="local potential repository (add / list / show / remove)")
     s.add_argument("--repo", help="repository folder (default $PHYSML_REPO or ~/.physml/repository)")
