@@ -27,6 +27,7 @@ namespace {
 
 constexpr int kMaxL = 32;        // largest Legendre order accepted
 constexpr int kMaxSpecies = 64;  // largest number of species accepted by the BOP kernel
+constexpr int kMaxCentres = 64;  // largest number of Gaussian centres
 
 template <class T>
 inline void grow(std::vector<T>& v, size_t n) {
@@ -52,6 +53,8 @@ GaussianLegendreKernel::GaussianLegendreKernel(const std::vector<int>& orders, c
             throw std::invalid_argument("gl_descriptor: Legendre order out of range 0.." + std::to_string(kMaxL));
         lmax_ = std::max(lmax_, l);
     }
+    if (n_centres() > kMaxCentres)
+        throw std::invalid_argument("gl_descriptor: at most " + std::to_string(kMaxCentres) + " Gaussian centres");
     inv_w2_ = 1.0 / (width * width);
     for (double c : r0_) {
         if (c == 0.0) throw std::invalid_argument("gl_descriptor: a Gaussian centre is zero");
@@ -211,6 +214,88 @@ int GaussianLegendreKernel::prepare(int n, const double* __restrict dx, const do
     return m;
 }
 
+namespace {
+
+// A[q][t][k] = Σ_{c ∈ [lo, hi)} Q[q][c] F[k][c] for every q: dot products vectorised over the
+// pairs (NS > 0: number of centres known at compile time; 0: runtime ns).
+template <int NS>
+void pair_moments(int nq, int S, int t, int lo, int hi, int m, int ns_rt, const double* __restrict Q,
+                  const double* __restrict F, double* __restrict A) {
+    const int ns = NS > 0 ? NS : ns_rt;
+    for (int q = 0; q < nq; ++q) {
+        const double* __restrict Qq = Q + q * m;
+        for (int k = 0; k < ns; ++k) {
+            const double* __restrict Fk = F + k * m;
+            double acc = 0.0;
+#pragma omp simd reduction(+ : acc)
+            for (int c = lo; c < hi; ++c) acc += Qq[c] * Fk[c];
+            A[(q * S + t) * ns + k] = acc;
+        }
+    }
+}
+
+// tables of one atom's pairs for the descriptor backward
+struct PairGrad {
+    int m, L2, nq;
+    const int *col_l, *col_m, *col_sin;
+    const double *col_norm, *F, *dF, *T, *re, *im;
+    double *gux, *guy, *guz, *gr;
+};
+
+// For the pairs c ∈ [lo, hi) of species t and every angular column q, with
+// C = Σ_k gA[q][t][k] f_k(r_c) and D = Σ_k gA[q][t][k] f_k'(r_c):
+//   ∇_û += C ∇Q_q(û_c),  ∂/∂r += D Q_q(û_c).
+template <int NS>
+void pair_gradients(const PairGrad& P, const double* __restrict gA, int S, int t, int lo, int hi, int ns_rt) {
+    const int ns = NS > 0 ? NS : ns_rt;
+    constexpr int W = NS > 0 ? NS : kMaxCentres;
+    const int m = P.m;
+    double *__restrict gux = P.gux, *__restrict guy = P.guy, *__restrict guz = P.guz, *__restrict gr = P.gr;
+    const double *__restrict F = P.F, *__restrict dF = P.dF;
+    for (int q = 0; q < P.nq; ++q) {
+        double w[W];
+        for (int k = 0; k < ns; ++k) w[k] = gA[(q * S + t) * ns + k];
+        const int l = P.col_l[q], mm = P.col_m[q];
+        const bool sn = P.col_sin[q] != 0;
+        const double norm = P.col_norm[q];
+        const double* __restrict T0 = P.T + (l * P.L2 + mm) * m;  // d^m P_l/dz^m
+        const double* __restrict T1 = T0 + m;                     // d^{m+1} P_l/dz^{m+1}
+        const double* __restrict ang = (sn ? P.im : P.re) + mm * m;
+        if (mm == 0) {
+            SIMD
+            for (int c = lo; c < hi; ++c) {
+                double C = 0.0, D = 0.0;
+                for (int k = 0; k < ns; ++k) {
+                    C += w[k] * F[k * m + c];
+                    D += w[k] * dF[k * m + c];
+                }
+                guz[c] += C * norm * T1[c] * ang[c];
+                gr[c] += D * norm * T0[c] * ang[c];
+            }
+        } else {
+            // ∂/∂x (x+iy)^m = m (x+iy)^{m−1}, ∂/∂y (x+iy)^m = i m (x+iy)^{m−1}
+            const double* __restrict ax = (sn ? P.im : P.re) + (mm - 1) * m;
+            const double* __restrict ay = (sn ? P.re : P.im) + (mm - 1) * m;
+            const double sx = mm * norm, sy = (sn ? mm : -mm) * norm;
+            SIMD
+            for (int c = lo; c < hi; ++c) {
+                double C = 0.0, D = 0.0;
+                for (int k = 0; k < ns; ++k) {
+                    C += w[k] * F[k * m + c];
+                    D += w[k] * dF[k * m + c];
+                }
+                guz[c] += C * norm * T1[c] * ang[c];
+                gr[c] += D * norm * T0[c] * ang[c];
+                const double CT = C * T0[c];
+                gux[c] += CT * sx * ax[c];
+                guy[c] += CT * sy * ay[c];
+            }
+        }
+    }
+}
+
+}  // namespace
+
 void GaussianLegendreKernel::forward(int n, const double* __restrict dx, const double* __restrict dy, const double* __restrict dz, const int* __restrict type,
                                      double* __restrict A, double* __restrict g, Buffers& B) const {
     const int ns = n_centres(), S = n_species_, nL = n_orders();
@@ -222,16 +307,10 @@ void GaussianLegendreKernel::forward(int n, const double* __restrict dx, const d
     for (int t = 0; t < S; ++t) {
         const int lo = B.seg[t], hi = B.seg[t + 1];
         if (lo == hi) continue;
-        for (int q = 0; q < nq_; ++q) {
-            const double* __restrict Q = B.Q.data() + q * m;
-            for (int k = 0; k < ns; ++k) {
-                const double* __restrict F = B.F.data() + k * m;
-                double s = 0.0;
-#pragma omp simd reduction(+ : s)
-                for (int c = lo; c < hi; ++c) s += Q[c] * F[c];
-                A[(q * S + t) * ns + k] = s;
-            }
-        }
+        if (ns == 8)
+            pair_moments<8>(nq_, S, t, lo, hi, m, 8, B.Q.data(), B.F.data(), A);
+        else
+            pair_moments<0>(nq_, S, t, lo, hi, m, ns, B.Q.data(), B.F.data(), A);
     }
     for (int a = 0; a < S; ++a) {
         for (int c = a; c < S; ++c) {
@@ -274,63 +353,25 @@ void GaussianLegendreKernel::backward(int n, const double* __restrict dx, const 
             }
         }
     }
-    // C[q][c] = Σ_k gA[q][t_c][k] f_k(r_c),  D[q][c] = Σ_k gA[q][t_c][k] f_k'(r_c)
-    grow(B.C, nq_ * m);
-    grow(B.D, nq_ * m);
-    for (int q = 0; q < nq_; ++q) {
-        double* __restrict C = B.C.data() + q * m;
-        double* __restrict D = B.D.data() + q * m;
-        for (int c = 0; c < m; ++c) C[c] = D[c] = 0.0;
-        for (int t = 0; t < S; ++t) {
-            const int lo = B.seg[t], hi = B.seg[t + 1];
-            for (int k = 0; k < ns; ++k) {
-                const double w = gA[(q * S + t) * ns + k];
-                const double* __restrict F = B.F.data() + k * m;
-                const double* __restrict dF = B.dF.data() + k * m;
-                SIMD
-                for (int c = lo; c < hi; ++c) {
-                    C[c] += w * F[c];
-                    D[c] += w * dF[c];
-                }
-            }
-        }
-    }
     // gradient with respect to û (components of the polynomial extension) and r
     for (auto* v : {&B.gux, &B.guy, &B.guz, &B.gr}) {
         grow(*v, m);
         std::fill(v->begin(), v->begin() + m, 0.0);
     }
-    double* __restrict gux = B.gux.data(), * __restrict guy = B.guy.data(), * __restrict guz = B.guz.data(), * __restrict gr = B.gr.data();
-    const double* __restrict re = B.re.data(), * __restrict im = B.im.data(), * __restrict T = B.T.data();
-    for (int q = 0; q < nq_; ++q) {
-        const int l = col_l_[q], mm = col_m_[q];
-        const bool sn = col_sin_[q] != 0;
-        const double norm = col_norm_[q];
-        const double* __restrict T0 = T + (l * L2 + mm) * m;  // d^m P_l/dz^m
-        const double* __restrict T1 = T0 + m;                 // d^{m+1} P_l/dz^{m+1}
-        const double* __restrict ang = (sn ? im : re) + mm * m;
-        const double* __restrict C = B.C.data() + q * m;
-        const double* __restrict D = B.D.data() + q * m;
-        SIMD
-        for (int c = 0; c < m; ++c) {
-            const double P0 = norm * T0[c];
-            guz[c] += C[c] * norm * T1[c] * ang[c];
-            gr[c] += D[c] * P0 * ang[c];
-        }
-        if (mm > 0) {
-            // ∂/∂x (x+iy)^m = m (x+iy)^{m−1}, ∂/∂y (x+iy)^m = i m (x+iy)^{m−1}
-            const double* __restrict ax = (sn ? im : re) + (mm - 1) * m;
-            const double* __restrict ay = (sn ? re : im) + (mm - 1) * m;
-            const double sy = sn ? mm : -mm;
-            SIMD
-            for (int c = 0; c < m; ++c) {
-                const double P0 = C[c] * norm * T0[c];
-                gux[c] += P0 * mm * ax[c];
-                guy[c] += P0 * sy * ay[c];
-            }
-        }
+    const PairGrad pg{m, L2, nq_, col_l_.data(), col_m_.data(), col_sin_.data(), col_norm_.data(), B.F.data(),
+                      B.dF.data(), B.T.data(), B.re.data(), B.im.data(), B.gux.data(), B.guy.data(), B.guz.data(),
+                      B.gr.data()};
+    for (int t = 0; t < S; ++t) {
+        const int lo = B.seg[t], hi = B.seg[t + 1];
+        if (lo == hi) continue;
+        if (ns == 8)
+            pair_gradients<8>(pg, gA, S, t, lo, hi, 8);
+        else
+            pair_gradients<0>(pg, gA, S, t, lo, hi, ns);
     }
     // dû/dr = (I − ûûᵀ)/r, scattered back to the input order
+    const double *__restrict gux = B.gux.data(), *__restrict guy = B.guy.data(), *__restrict guz = B.guz.data(),
+                 *__restrict gr = B.gr.data();
     const double* __restrict ux = B.ux.data(), * __restrict uy = B.uy.data(), * __restrict uz = B.uz.data(), * __restrict rk = B.r.data() + n;
     SIMD
     for (int c = 0; c < m; ++c) {
@@ -353,8 +394,48 @@ PinnBOPKernel::PinnBOPKernel(int n_species, double rc, double hc) : S_(n_species
     if (!(rc > 0) || !(hc > 0)) throw std::invalid_argument("pinn_bop: rc and hc must be positive");
 }
 
-double PinnBOPKernel::energy(int n, const double* __restrict dx, const double* __restrict dy, const double* __restrict dz, const int* __restrict type,
-                             const double* __restrict p, double* __restrict gx, double* __restrict gy, double* __restrict gz, double* __restrict dp, Buffers& B) const {
+namespace {
+
+// Screening factors of one bond's candidate triplets t ∈ [lo, hi): s = 1 − f_c(x) e^{−λx} with
+// d log|s|/dx, d log|s|/dλ and the unit vector d̂ = (r_k − r_j)/r_jk. kSingle: one species
+// (λ needs no gather).
+template <bool kSingle>
+void screening_factors(int lo, int hi, const int* __restrict tk, double vx, double vy, double vz, double rb,
+                       const double* __restrict x, const double* __restrict y, const double* __restrict z,
+                       const double* __restrict r, const int* __restrict type, const double* __restrict lrow,
+                       double rc, double hc, double* __restrict ts, double* __restrict tgx, double* __restrict tgl,
+                       double* __restrict tdx, double* __restrict tdy, double* __restrict tdz) {
+    const double lam0 = lrow[0];
+    SIMD
+    for (int t = lo; t < hi; ++t) {
+        const int k = tk[t];
+        const double ex = x[k] - vx, ey = y[k] - vy, ez = z[k] - vz;
+        const double rjk = std::sqrt(ex * ex + ey * ey + ez * ez);
+        const double xx = r[k] + rjk - rb;
+        double fc, dfc;
+        pinn_cutoff(xx, rc, hc, fc, dfc);
+        const double lam = kSingle ? lam0 : lrow[type[k]];
+        const double ee = vexp(-lam * xx);
+        const double fe = fc * ee;
+        const double s = 1.0 - fe;
+        // as the torch path: |s| clamped at 1e-300 in the product, 1/s guarded at s = 0
+        ts[t] = std::fabs(s) < 1e-300 ? (s < 0 ? -1e-300 : 1e-300) : s;
+        const double inv_s = 1.0 / (s == 0.0 ? 1e-300 : s);
+        tgx[t] = (lam * fc - dfc) * ee * inv_s;  // d log|s| / dx
+        tgl[t] = xx * fe * inv_s;                // d log|s| / dλ
+        const double ir = rjk > 0 ? 1.0 / rjk : 1.0;
+        tdx[t] = ex * ir;
+        tdy[t] = ey * ir;
+        tdz[t] = ez * ir;
+    }
+}
+
+}  // namespace
+
+double PinnBOPKernel::energy(int n, const double* __restrict dx, const double* __restrict dy,
+                             const double* __restrict dz, const int* __restrict type_in, const double* __restrict p,
+                             double* __restrict gx_out, double* __restrict gy_out, double* __restrict gz_out,
+                             double* __restrict dp, Buffers& B) const {
     const int S = S_;
     const double rc = rc_, hc = hc_;
     // parameters of atom i (layout in the header)
@@ -367,30 +448,56 @@ double PinnBOPKernel::energy(int n, const double* __restrict dx, const double* _
     const double sigma = p[o_sigma];
     const double* __restrict pa = p + o_a;
     const double* __restrict plam = p + o_lam;
-    const bool want_v = gx != nullptr, want_p = dp != nullptr, want = want_v || want_p;
-
-    // geometry: lengths, unit vectors, bonds (0 < r < rc)
-    for (auto* v : {&B.r, &B.ux, &B.uy, &B.uz}) grow(*v, n);
-    grow(B.bond, n);
-    double* __restrict r = B.r.data(), * __restrict ux = B.ux.data(), * __restrict uy = B.uy.data(), * __restrict uz = B.uz.data();
-    SIMD
-    for (int e = 0; e < n; ++e) {
-        const double rr = std::sqrt(dx[e] * dx[e] + dy[e] * dy[e] + dz[e] * dz[e]);
-        const double inv = rr > 0 ? 1.0 / rr : 0.0;
-        r[e] = rr;
-        ux[e] = dx[e] * inv;
-        uy[e] = dy[e] * inv;
-        uz[e] = dz[e] * inv;
-    }
-    int nb = 0;
-    for (int e = 0; e < n; ++e)
-        if (r[e] < rc && r[e] > 0) B.bond[nb++] = e;
+    const bool want_v = gx_out != nullptr, want_p = dp != nullptr, want = want_v || want_p;
     if (want_v) {
-        std::fill(gx, gx + n, 0.0);
-        std::fill(gy, gy + n, 0.0);
-        std::fill(gz, gz + n, 0.0);
+        std::fill(gx_out, gx_out + n, 0.0);
+        std::fill(gy_out, gy_out + n, 0.0);
+        std::fill(gz_out, gz_out + n, 0.0);
     }
     if (want_p) std::fill(dp, dp + n_params(), 0.0);
+
+    // Neighbours with 0 < r < 1.5 rc (no other can enter E_i), counting-sorted into distance
+    // bins so that a bond's screening candidates (r_ik < r_ij + rc/2) form a prefix.
+    constexpr int kBins = 128;
+    const double rmax = 1.5 * rc, inv_bin = kBins / rmax;
+    grow(B.rall, n);
+    grow(B.perm, n);
+    double* __restrict rall = B.rall.data();
+    SIMD
+    for (int e = 0; e < n; ++e) rall[e] = std::sqrt(dx[e] * dx[e] + dy[e] * dy[e] + dz[e] * dz[e]);
+    B.bin_start.assign(kBins + 2, 0);
+    int* __restrict bin_start = B.bin_start.data();
+    for (int e = 0; e < n; ++e)
+        if (rall[e] > 0 && rall[e] < rmax) ++bin_start[std::min(kBins - 1, static_cast<int>(rall[e] * inv_bin)) + 2];
+    for (int b = 2; b <= kBins + 1; ++b) bin_start[b] += bin_start[b - 1];
+    for (int e = 0; e < n; ++e)
+        if (rall[e] > 0 && rall[e] < rmax) B.perm[bin_start[std::min(kBins - 1, static_cast<int>(rall[e] * inv_bin)) + 1]++] = e;
+    const int m = bin_start[kBins];  // bin_start[b] is now the first entry of bin b
+    if (m == 0) return 0.0;
+    for (auto* v : {&B.x, &B.y, &B.z, &B.r, &B.ux, &B.uy, &B.uz, &B.gx, &B.gy, &B.gz}) grow(*v, m);
+    grow(B.type, m);
+    grow(B.bond, m);
+    const int* __restrict perm = B.perm.data();
+    double *__restrict x = B.x.data(), *__restrict y = B.y.data(), *__restrict z = B.z.data();
+    double *__restrict r = B.r.data(), *__restrict ux = B.ux.data(), *__restrict uy = B.uy.data(),
+           *__restrict uz = B.uz.data();
+    int* __restrict type = B.type.data();
+    SIMD
+    for (int c = 0; c < m; ++c) {
+        const int e = perm[c];
+        x[c] = dx[e];
+        y[c] = dy[e];
+        z[c] = dz[e];
+        type[c] = type_in[e];
+        const double rr = rall[e];
+        r[c] = rr;
+        ux[c] = dx[e] / rr;
+        uy[c] = dy[e] / rr;
+        uz[c] = dz[e] / rr;
+    }
+    int nb = 0;
+    for (int c = 0; c < m; ++c)
+        if (r[c] < rc) B.bond[nb++] = c;
     if (nb == 0) return 0.0;
     for (auto* v : {&B.fc, &B.dfc, &B.S, &B.w, &B.b, &B.dbdz, &B.att, &B.rep, &B.dS, &B.dfc_total, &B.dr, &B.gux,
                     &B.guy, &B.guz, &B.dw})
@@ -400,60 +507,49 @@ double PinnBOPKernel::energy(int n, const double* __restrict dx, const double* _
     // screening candidates (bond j, neighbour k ≠ j) with x_ijk < rc, tested without sqrt:
     // x < rc ⟺ r_jk < t = rc + r_ij − r_ik (t > 0) ⟺ |r_k − r_j|² < t². A vectorised pass
     // writes the test into a mask, a branch-free pass compacts the passing k.
-    grow(B.mask, n);
-    grow(B.t_k, static_cast<size_t>(nb) * n);
+    grow(B.mask, m);
+    grow(B.t_k, static_cast<size_t>(nb) * m);
     grow(B.t_start, nb + 1);
     int nt = 0;
     for (int bi = 0; bi < nb; ++bi) {
-        const int je = bond[bi];
-        const double tb = rc + r[je], vx = dx[je], vy = dy[je], vz = dz[je];
-        int* __restrict mask = B.mask.data();
+        const int jb = bond[bi];
+        const double tb = rc + r[jb], vx = x[jb], vy = y[jb], vz = z[jb];
+        const int kend = bin_start[std::min(kBins, static_cast<int>((r[jb] + 0.5 * rc) * inv_bin) + 1)];
+        int64_t* __restrict mask = B.mask.data();
         int* __restrict tk = B.t_k.data();
         SIMD
-        for (int k = 0; k < n; ++k) {
+        for (int k = 0; k < kend; ++k) {
             const double t = tb - r[k];
-            const double ex = dx[k] - vx, ey = dy[k] - vy, ez = dz[k] - vz;
+            const double ex = x[k] - vx, ey = y[k] - vy, ez = z[k] - vz;
             const double d2 = ex * ex + ey * ey + ez * ez;
             mask[k] = (t > 0.0) & (d2 < t * t);
         }
-        mask[je] = 0;
+        if (jb < kend) mask[jb] = 0;
         B.t_start[bi] = nt;
-        for (int k = 0; k < n; ++k) {
+        int k = 0;
+        for (; k + 4 <= kend; k += 4) {
             tk[nt] = k;
-            nt += mask[k];
+            nt += static_cast<int>(mask[k]);
+            tk[nt] = k + 1;
+            nt += static_cast<int>(mask[k + 1]);
+            tk[nt] = k + 2;
+            nt += static_cast<int>(mask[k + 2]);
+            tk[nt] = k + 3;
+            nt += static_cast<int>(mask[k + 3]);
+        }
+        for (; k < kend; ++k) {
+            tk[nt] = k;
+            nt += static_cast<int>(mask[k]);
         }
     }
     B.t_start[nb] = nt;
-    grow(B.t_j, nt);
-    for (int bi = 0; bi < nb; ++bi) std::fill(B.t_j.begin() + B.t_start[bi], B.t_j.begin() + B.t_start[bi + 1], bond[bi]);
-    // screening factors s_ijk = 1 − f_c(x) e^{−λ x} and d log|s|/dx, d log|s|/dλ (vectorised)
     for (auto* v : {&B.t_s, &B.t_gx, &B.t_glam, &B.t_dx, &B.t_dy, &B.t_dz}) grow(*v, nt);
-    {
-        const int* __restrict tj = B.t_j.data(), * __restrict tk = B.t_k.data();
-        double* __restrict ts = B.t_s.data(), * __restrict tgx = B.t_gx.data(), * __restrict tgl = B.t_glam.data();
-        double* __restrict tdx = B.t_dx.data(), * __restrict tdy = B.t_dy.data(), * __restrict tdz = B.t_dz.data();
-        SIMD
-        for (int t = 0; t < nt; ++t) {
-            const int j = tj[t], k = tk[t];
-            const double ex = dx[k] - dx[j], ey = dy[k] - dy[j], ez = dz[k] - dz[j];
-            const double rjk = std::sqrt(ex * ex + ey * ey + ez * ez);
-            const double x = r[k] + rjk - r[j];
-            double fc, dfc;
-            pinn_cutoff(x, rc, hc, fc, dfc);
-            const double lam = plam[type[j] * S + type[k]];
-            const double ee = vexp(-lam * x);
-            const double fe = fc * ee;
-            const double s = 1.0 - fe;
-            // as the torch path: |s| clamped at 1e-300 in the product, 1/s guarded at s = 0
-            ts[t] = std::fabs(s) < 1e-300 ? (s < 0 ? -1e-300 : 1e-300) : s;
-            const double inv_s = 1.0 / (s == 0.0 ? 1e-300 : s);
-            tgx[t] = (lam * fc - dfc) * ee * inv_s;  // d log|s| / dx
-            tgl[t] = x * fe * inv_s;                 // d log|s| / dλ
-            const double ir = rjk > 0 ? 1.0 / rjk : 1.0;
-            tdx[t] = ex * ir;
-            tdy[t] = ey * ir;
-            tdz[t] = ez * ir;
-        }
+    for (int bi = 0; bi < nb; ++bi) {
+        const int jb = bond[bi];
+        const auto f = S == 1 ? screening_factors<true> : screening_factors<false>;
+        f(B.t_start[bi], B.t_start[bi + 1], B.t_k.data(), x[jb], y[jb], z[jb], r[jb], x, y, z, r, type,
+          plam + type[jb] * S, rc, hc, B.t_s.data(), B.t_gx.data(), B.t_glam.data(), B.t_dx.data(), B.t_dy.data(),
+          B.t_dz.data());
     }
     double* __restrict Sb = B.S.data();
     for (int bi = 0; bi < nb; ++bi) {
@@ -522,7 +618,11 @@ double PinnBOPKernel::energy(int n, const double* __restrict dx, const double* _
     E += Phi > 0 ? -sigma * sq : 0.0;
     if (!want) return E;
 
-    // ---- first derivatives (reverse mode, by hand) ----
+    // ---- first derivatives (reverse mode, by hand), in the sorted order ----
+    double *__restrict gx = B.gx.data(), *__restrict gy = B.gy.data(), *__restrict gz = B.gz.data();
+    std::fill(gx, gx + m, 0.0);
+    std::fill(gy, gy + m, 0.0);
+    std::fill(gz, gz + m, 0.0);
     const double dPhi = Phi > 0 ? -0.5 * sigma / sq : 0.0;  // dE/dΦ
     if (want_p) dp[o_sigma] = -sq;
     double* __restrict gmom = mom + S * MS;
@@ -640,6 +740,12 @@ double PinnBOPKernel::energy(int n, const double* __restrict dx, const double* _
             gx[e] += dEdr * ux[e] + (B.gux[bi] - ug * ux[e]) * inv;
             gy[e] += dEdr * uy[e] + (B.guy[bi] - ug * uy[e]) * inv;
             gz[e] += dEdr * uz[e] + (B.guz[bi] - ug * uz[e]) * inv;
+        }
+        for (int c = 0; c < m; ++c) {
+            const int e = perm[c];
+            gx_out[e] = gx[c];
+            gy_out[e] = gy[c];
+            gz_out[e] = gz[c];
         }
     }
     return E;

@@ -163,9 +163,11 @@ class PinnBOPKernel {
 
     /// Scratch buffers reused across atoms (no allocation per atom once grown).
     struct Buffers {
-        std::vector<double> r, ux, uy, uz, fc, dfc, S, w, b, dbdz, att, rep, dS, dfc_total, dr, gux, guy, guz, dw;
+        std::vector<double> rall, x, y, z, r, ux, uy, uz, gx, gy, gz;  // neighbours, sorted by distance
+        std::vector<double> fc, dfc, S, w, b, dbdz, att, rep, dS, dfc_total, dr, gux, guy, guz, dw;  // per bond
         std::vector<double> t_s, t_gx, t_glam, t_dx, t_dy, t_dz;  // per screening triplet
-        std::vector<int> bond, mask, t_start, t_j, t_k;
+        std::vector<int> perm, type, bin_start, bond, t_start, t_k;
+        std::vector<int64_t> mask;
         std::vector<double> moments;  // (2, S, 13): M (9), V (3), m0 per species of k; their gradients
     };
 
