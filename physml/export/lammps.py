@@ -52,17 +52,24 @@ def _kinds(pot: Potential) -> list[str]:
     return [c.term.kind for c in pot.components]
 
 
+MAIN_KINDS = ("eam_tabulated", "eam", "tersoff", "meam")  # one LAMMPS many-body style each
+PAIR_KINDS = ("morse",)  # pair terms, written together as one pair_style table
+
+
 def native_supported(pot: Potential) -> tuple[bool, str]:
     """Whether the native route can represent ``pot`` (and why not)."""
     if not _constant(pot):
         return False, "per-atom (physics-informed) parameters have no native LAMMPS pair style"
-    kinds = [k for k in _kinds(pot) if k != "zbl"]
-    if len(kinds) != 1:
-        return False, f"native route needs one main term (+ optional ZBL), got {_kinds(pot)}"
-    k = kinds[0]
-    if k.startswith("eam") or k in ("tersoff", "meam"):
-        return True, ""
-    return False, f"no native LAMMPS writer for term {k!r}"
+    kinds = _kinds(pot)
+    other = [k for k in kinds if k not in MAIN_KINDS + PAIR_KINDS + ("zbl",)]
+    if other:
+        return False, f"no native LAMMPS writer for term {other[0]!r}"
+    main = [k for k in kinds if k in MAIN_KINDS]
+    if len(main) > 1 or kinds.count("zbl") > 1:
+        return False, f"native route needs at most one many-body term and one ZBL term (+ pair terms), got {kinds}"
+    if any(float(e) != 0.0 for e in pot.reference_energies.tolist()) and not (main and main[0].startswith("eam")):
+        return False, "non-zero reference energies have no native form except inside an EAM embedding function"
+    return True, ""
 
 
 def choose_route(pot: Potential) -> str:
