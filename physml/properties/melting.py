@@ -106,13 +106,16 @@ def interface_run(cr: Crystal, start: Atoms, T: float, threshold: float, s: Coex
 
     rec = [sample(at)] + run_npt(at, T, _steps(s.run_ps, s.md), s.md, every=_steps(s.sample_ps, s.md), sample=sample)
     t = np.arange(len(rec)) * _steps(s.sample_ps, s.md) * s.md.dt / 1000.0
-    ns = np.array([r[0] for r in rec], float)
-    a = np.array([r[1] for r in rec])
-    area = np.array([r[2] for r in rec])
+    return interface_velocity(T, t, np.array([r[0] for r in rec], float), np.array([r[1] for r in rec]), np.array([r[2] for r in rec]), len(at), n_cell, s.skip_ps)
+
+
+def interface_velocity(T: float, t: np.ndarray, ns: np.ndarray, a: np.ndarray, area: np.ndarray, n_atoms: int, n_cell: int, skip_ps: float) -> dict:
+    """Step 4 from a recorded run (also used on LAMMPS trajectories): N_s(t) → solid
+    thickness h = N_s / (A n_solid) → v = (dh/dt)/2 (Å/ps)."""
     rho_s = n_cell / a**3
     height = ns / (area * rho_s)  # thickness of the solid slab (Å)
-    frac = ns / len(at)
-    use = (t >= s.skip_ps) & (frac > 0.05) & (frac < 0.95)
+    frac = ns / n_atoms
+    use = (t >= skip_ps) & (frac > 0.05) & (frac < 0.95)
     if use.sum() >= 3:
         c, cov = np.polyfit(t[use], height[use], 1, cov=True)
         v, v_err = c[0] / 2.0, float(np.sqrt(cov[0, 0])) / 2.0
@@ -121,7 +124,7 @@ def interface_run(cr: Crystal, start: Atoms, T: float, threshold: float, s: Coex
         k = int(out[0]) if len(out) else len(t) - 1
         v = (height[k] - height[0]) / (2 * max(t[k], t[1]))
         v_err = abs(v) / 2
-    return {"T": T, "t": t.tolist(), "interface": (height / 2).tolist(), "solid_fraction": frac.tolist(), "v": float(v), "v_err": float(max(v_err, 1e-6)), "two_phase_points": int(use.sum())}
+    return {"T": T, "t": np.asarray(t).tolist(), "interface": (height / 2).tolist(), "solid_fraction": frac.tolist(), "v": float(v), "v_err": float(max(v_err, 1e-6)), "two_phase_points": int(use.sum())}
 
 
 def _fit_tm(T: np.ndarray, v: np.ndarray, err: np.ndarray) -> tuple[float, float]:
@@ -137,6 +140,28 @@ def _fit_tm(T: np.ndarray, v: np.ndarray, err: np.ndarray) -> tuple[float, float
     tm = -c0 / c1
     g = np.array([-1.0 / c1, c0 / c1**2])
     return float(tm), float(np.sqrt(g @ cov @ g))
+
+
+def estimate_tm(runs: list[dict], rel_tol: float = 0.01) -> tuple[float, float, list[Check]]:
+    """Step 5: T_m and its standard error from the runs' interface velocities (sorted in
+    place by temperature), with the bracket and error checks."""
+    runs.sort(key=lambda r: r["T"])
+    T = np.array([r["T"] for r in runs])
+    v = np.array([r["v"] for r in runs])
+    err = np.array([r["v_err"] for r in runs])
+    bracket = bool((v > 0).any() and (v < 0).any())
+    # fit the points nearest the sign change (linear regime): the two on each side at most
+    if bracket:
+        k = int(np.flatnonzero(np.diff(np.sign(v)) != 0)[0])
+        lo, hi = max(0, k - 1), min(len(T), k + 3)
+        tm, tm_err = _fit_tm(T[lo:hi], v[lo:hi], err[lo:hi])
+    else:
+        tm, tm_err = float("nan"), float("nan")
+    checks = [
+        Check("T_m bracketed by solid-growing and melting runs", bracket),
+        Check("standard error of T_m", bool(np.isfinite(tm_err) and tm_err <= rel_tol * abs(tm)), tm_err, rel_tol * abs(tm) if np.isfinite(tm) else None),
+    ]
+    return tm, tm_err, checks
 
 
 def melting_temperature(cr: Crystal, t_guess: float, settings: Coexistence | None = None) -> dict[str, Result]:
@@ -155,26 +180,11 @@ def melting_temperature(cr: Crystal, t_guess: float, settings: Coexistence | Non
             break
         span = max(temps) - min(temps)
         temps = [T + span if (v > 0).all() else T - span for T in temps]
-    runs.sort(key=lambda r: r["T"])
-    T = np.array([r["T"] for r in runs])
-    v = np.array([r["v"] for r in runs])
-    err = np.array([r["v_err"] for r in runs])
-    bracket = bool((v > 0).any() and (v < 0).any())
-    # fit the points nearest the sign change (linear regime): the two on each side at most
-    if bracket:
-        k = int(np.flatnonzero(np.diff(np.sign(v)) != 0)[0])
-        lo, hi = max(0, k - 1), min(len(T), k + 3)
-        tm, tm_err = _fit_tm(T[lo:hi], v[lo:hi], err[lo:hi])
-    else:
-        tm, tm_err = float("nan"), float("nan")
-    checks = [
-        Check("T_m bracketed by solid-growing and melting runs", bracket),
-        Check("standard error of T_m", bool(np.isfinite(tm_err) and tm_err <= s.rel_tol * abs(tm)), tm_err, s.rel_tol * abs(tm) if np.isfinite(tm) else None),
-    ]
+    tm, tm_err, checks = estimate_tm(runs, s.rel_tol)
     n = len(start)
     notes = [
         f"coexistence, {n} atoms ({s.size[0]}x{s.size[1]}x{s.size[2]} cells, (001) interfaces), {s.run_ps:g} ps per temperature, dt {s.md.dt:g} fs, NPT Berendsen P = 0",
-        "interface velocities (Å/ps, + = solid grows): " + ", ".join(f"{t:.0f} K: {x:+.3f}" for t, x in zip(T, v)),
+        "interface velocities (Å/ps, + = solid grows): " + ", ".join(f"{r['T']:.0f} K: {r['v']:+.3f}" for r in runs),
     ]
     data = {"runs": runs, "threshold": thr, "natoms": n}
     return {"T_m": Result(tm, "K", checks, error=tm_err, notes=notes, data=data)}

@@ -58,13 +58,13 @@ def phonons(cr: Crystal, size: int | None = None, displacement: float = 0.01, to
     freqs = []
     for m in (n, n + 1):
         ph = _phonopy(cr, m, displacement)
-        freqs.append(np.sort(np.array([ph.get_frequencies(qq) for qq in q]), axis=1))
+        freqs.append(np.sort(np.asarray(ph.run_qpoints(q).frequencies), axis=1))
     coords = {"G": (0.0, 0.0, 0.0), **pts}
     path = [[coords[a] for a in PATHS[cr.lattice]]]
     bands = get_band_qpoints(path, npoints=band_points)
     ph.run_band_structure(bands)
-    bd = ph.get_band_structure_dict()
-    data = {"labels": PATHS[cr.lattice], "distance": np.concatenate(bd["distances"]).tolist(), "frequency": np.concatenate(bd["frequencies"]).tolist()}
+    bs = ph.band_structure
+    data = {"labels": PATHS[cr.lattice], "distance": np.concatenate(bs.distances).tolist(), "frequency": np.concatenate(bs.frequencies).tolist()}
     out = {}
     for k, name in enumerate(pts):
         diff = float(np.abs(freqs[1][k] - freqs[0][k]).max())
