@@ -370,11 +370,15 @@ def markdown(report: dict) -> str:
                     c = next((c for c in report["models"][lb]["scans"].get(sc, {}).get("checks", []) if c["name"] == cn), None)
                     row.append("—" if c is None else ("pass" if c["passed"] else "**fail**") + (f" ({c['measure']:.3g})" if c["measure"] is not None else ""))
                 lines.append("| " + " | ".join(row) + " |")
-    notes = [(lb, n, p["notes"]) for lb in labels for n, p in report["models"][lb]["properties"].items() if p.get("notes")]
+    notes: dict[tuple[str, str], list[str]] = {}  # (model, note text) -> properties sharing it
+    for lb in labels:
+        for n, p in report["models"][lb]["properties"].items():
+            for text in p.get("notes", []):
+                notes.setdefault((lb, text), []).append(n)
     if notes:
         lines += ["", "## Notes", ""]
-        for lb, n, ns in notes:
-            lines.append(f"- {lb} / {n}: " + "; ".join(ns))
+        for (lb, text), names in notes.items():
+            lines.append(f"- {lb} / {', '.join(names)}: {text}")
     if report.get("plots"):
         lines += ["", "## Plots", ""] + [f"![{Path(p).stem}]({p})" for p in report["plots"]]
     return "\n".join(lines) + "\n"
