@@ -96,8 +96,8 @@ class Potential(nn.Module):
         self.register_buffer("reference_energies", ref)
         self.metadata: dict = dict(metadata or {})
         #: inference on more atoms than this is done in chunks of centre atoms (bounded
-        #: memory; exact by locality). 0 disables chunking.
-        self.chunk_atoms: int = 500
+        #: memory; exact by locality). 0 disables chunking; None: :meth:`chunk_size`.
+        self.chunk_atoms: int | None = None
 
     # ------------------------------------------------------------------ properties
     @property
@@ -159,13 +159,9 @@ class Potential(nn.Module):
             nlist = neighbor_list(batch, self.cutoff, full=self.needs_full_list)
         elif not nlist.full and self.needs_full_list:
             raise ValueError("this potential needs a full neighbour list")
-        if (
-            self.chunk_atoms
-            and batch.n_atoms > self.chunk_atoms
-            and nlist.full
-            and not create_graph
-        ):
-            return self._chunked_forward(batch, nlist, forces, stress)
+        chunk = self.chunk_size(batch) if not create_graph else 0
+        if chunk and batch.n_atoms > chunk and nlist.full:
+            return self._chunked_forward(batch, nlist, forces, stress, chunk)
         pos = batch.positions
         cell = batch.cell
         inputs = []
@@ -204,7 +200,22 @@ class Potential(nn.Module):
                 out["stress"] = _virial_to_stress(grads[k], batch.cell)
         return out
 
-    def _chunked_forward(self, batch: Batch, nlist: NeighborList, forces: bool, stress: bool) -> dict[str, torch.Tensor]:
+    def chunk_size(self, batch: Batch) -> int:
+        """Centre atoms per inference chunk: ``chunk_atoms`` if set, else 4,000 when the C++
+        kernels evaluate every term and descriptor (a few kB per atom, and fewer chunks
+        halve the per-chunk overhead), else 500 (a torch graph holds ~2 MB per atom)."""
+        if self.chunk_atoms is not None:
+            return int(self.chunk_atoms)
+        from physml import ext
+
+        def fast(c: Component) -> bool:
+            term_ok = getattr(c.term, "kernel_backed", False) or float(c.term.cutoff) == 0.0  # reads no pairs
+            desc = getattr(c.provider, "descriptor", None)
+            return term_ok and (desc is None or getattr(desc, "kernel_backed", False))
+
+        return 4000 if all(fast(c) for c in self.components) and ext.use_kernels(batch.positions) else 500
+
+    def _chunked_forward(self, batch: Batch, nlist: NeighborList, forces: bool, stress: bool, chunk: int) -> dict[str, torch.Tensor]:
         """Inference in chunks of centre atoms, so memory stays bounded for large cells.
 
         Exact by locality: E_i depends only on pairs centred on i (the list is sorted by
@@ -219,8 +230,8 @@ class Potential(nn.Module):
         w_tot = torch.zeros(B, 3, 3, dtype=self.dtype, device=self.device)
         eye = torch.eye(3, dtype=batch.cell.dtype, device=batch.cell.device)
         glob2loc = torch.full((N,), -1, dtype=torch.long, device=batch.positions.device)
-        for start in range(0, N, self.chunk_atoms):
-            stop = min(N, start + self.chunk_atoms)
+        for start in range(0, N, chunk):
+            stop = min(N, start + chunk)
             lo, hi = int(ptr[start]), int(ptr[stop])
             # local sub-system: the chunk's centre atoms first, then their neighbours
             centres = torch.arange(start, stop, device=glob2loc.device)

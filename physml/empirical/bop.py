@@ -187,6 +187,9 @@ class PinnBOP(Term):
         smoothing: cutoff width h_c (Å).
     """
 
+    #: evaluated by the C++ kernel on CPU float64 (see :func:`physml.ext.use_kernels`)
+    kernel_backed = True
+
     def __init__(self, species: Sequence[str], cutoff: float = 6.0, smoothing: float = 1.5):
         super().__init__(species)
         self.rc = float(cutoff)

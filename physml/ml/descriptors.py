@@ -92,6 +92,8 @@ class GaussianLegendre(Descriptor):
     """
 
     kind = "gaussian_legendre"
+    #: evaluated by the C++ kernel on CPU float64 (see :func:`physml.ext.use_kernels`)
+    kernel_backed = True
 
     def __init__(
         self,

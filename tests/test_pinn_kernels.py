@@ -1,0 +1,309 @@
+"""The C++ PINN kernels (physml/csrc, loaded by physml.ext) against the torch implementation:
+energies, per-atom energies, forces and stresses of the published Al_2020 potential and of
+random two-species PINN models (so the network path and the species indexing are exercised)
+on triclinic cells, small cells with self-images, a vacancy and a free cluster; finite
+differences through the C++ path; gradients with respect to network weights; the fallback
+when the kernels are disabled or cannot be built; bad input to the operators."""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from ase import Atoms
+from ase.build import bulk
+
+import physml
+from physml import ext
+from physml.empirical import PinnBOP
+from physml.empirical.bop import _PinnBOPKernel
+from physml.ml import GaussianLegendre, PhysicsInformed
+from physml.ml.descriptors import _GaussianLegendreKernel
+from physml.neighbors import Graph, neighbor_list
+from physml.potential import Component, Potential
+from tests import physics_checks as pc
+
+RC, HC = 4.5, 1.0
+
+
+@pytest.fixture(scope="module", autouse=True)
+def kernels():
+    """The kernels must build wherever a C++ compiler exists (a failure is an error here)."""
+    if shutil.which("c++") is None and shutil.which("g++") is None:
+        pytest.skip("no C++ compiler")
+    assert ext.load(), f"the C++ kernels failed to build: {ext.error()}"
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """Counts calls of the two kernel-backed autograd functions."""
+    n = {"desc": 0, "bop": 0}
+    for key, fn in (("desc", _GaussianLegendreKernel), ("bop", _PinnBOPKernel)):
+        orig = fn.apply
+
+        def counted(*args, _orig=orig, _key=key):
+            n[_key] += 1
+            return _orig(*args)
+
+        monkeypatch.setattr(fn, "apply", counted)
+    return n
+
+
+def random_pinn(species=("Al", "Cu"), seed=0, out_scale=0.3, orders=(0, 1, 2, 4, 6)) -> Potential:
+    """A PINN model with random network weights and biases and species-dependent baselines."""
+    species = list(species)
+    S = len(species)
+    t = PinnBOP(species, cutoff=RC, smoothing=HC)
+    desc = GaussianLegendre(list(orders), [2.0, 2.6, 3.1, 4.0, 5.2], 0.9, 1.5 * RC, HC)
+    prov = PhysicsInformed(t.parameter_specs(), S, desc, hidden=[8, 6], out_scale=out_scale, seed=seed)
+    gen = torch.Generator().manual_seed(seed + 7)
+    with torch.no_grad():
+        for b in prov.networks.parameters():
+            b.add_(0.05 * torch.randn(b.shape, generator=gen, dtype=b.dtype))
+        # species-dependent baselines (pair and triple tables differ entry by entry)
+        prov.p0.add_(0.1 * torch.randn(prov.p0.shape, generator=gen, dtype=prov.p0.dtype))
+    return Potential(species, [Component(t, prov)])
+
+
+def structures(species=("Al", "Cu")) -> dict[str, Atoms]:
+    sp = tuple(species)
+    out = {"triclinic": pc.strained_alloy(sp, 4.05, 2, seed=3, rattle=0.1)}
+    small = bulk(sp[0], "fcc", a=4.05)  # 1-atom primitive cell: every neighbour is a self-image
+    small.rattle(0.0)
+    out["primitive"] = small
+    two = bulk(sp[0], "fcc", a=4.05) * (2, 1, 1)
+    two.positions[1] += [0.07, -0.05, 0.03]
+    if len(sp) > 1:
+        two.symbols[1] = sp[1]
+    out["two_atoms"] = two
+    vac = pc.strained_alloy(sp, 4.05, 2, seed=5, rattle=0.05)
+    del vac[3]
+    out["vacancy"] = vac
+    cl = pc.strained_alloy(sp, 4.05, 1, seed=6, rattle=0.15)
+    cl.pbc = False
+    cl.center(vacuum=6.0)
+    out["cluster"] = cl
+    return out
+
+
+def evaluate(pot: Potential, atoms: Atoms, monkeypatch, torch_path: bool) -> dict:
+    if torch_path:
+        monkeypatch.setenv("PHYSML_NO_EXT", "1")
+    else:
+        monkeypatch.delenv("PHYSML_NO_EXT", raising=False)
+    try:
+        return pot.evaluate(atoms, stress=bool(atoms.pbc.all()))[0]
+    finally:
+        monkeypatch.delenv("PHYSML_NO_EXT", raising=False)
+
+
+def assert_same(got: dict, ref: dict, rtol: float = 1e-12):
+    for key in ("energy", "energies", "forces", "stress"):
+        if key not in ref:
+            continue
+        a, b = np.asarray(got[key]), np.asarray(ref[key])
+        scale = max(1.0, float(np.abs(b).max()))
+        err = float(np.abs(a - b).max())
+        assert err <= rtol * scale, f"{key}: C++ and torch differ by {err:.3e} (scale {scale:.3e})"
+
+
+@pytest.mark.parametrize("name", ["triclinic", "primitive", "two_atoms", "vacancy", "cluster"])
+def test_two_species_random_model_matches_torch(name, monkeypatch, calls):
+    pot = random_pinn()
+    at = structures()[name]
+    got = evaluate(pot, at, monkeypatch, torch_path=False)
+    assert calls["desc"] > 0 and calls["bop"] > 0, "the C++ path was not used"
+    n_calls = dict(calls)
+    ref = evaluate(pot, at, monkeypatch, torch_path=True)
+    assert calls == n_calls, "PHYSML_NO_EXT=1 did not select the torch path"
+    assert np.abs(ref["forces"]).max() > 1e-3 or len(at) == 1  # a non-trivial configuration
+    assert_same(got, ref)
+
+
+def test_al_2020_matches_torch_and_reference(data_dir, monkeypatch, calls):
+    import ase.io
+
+    al = physml.load(data_dir / "pinn" / "Al_2020.pinn")
+    cases = [pc.strained_alloy(("Al",), 4.04, 2, seed=1, rattle=0.1)]
+    v = bulk("Al", "fcc", a=4.04, cubic=True) * (3, 3, 3)
+    v.rattle(0.03, seed=2)
+    del v[0]
+    cases.append(v)
+    for at in cases:
+        assert_same(evaluate(al, at, monkeypatch, False), evaluate(al, at, monkeypatch, True))
+    # and the authors' reference results, through the C++ path
+    files = sorted((data_dir / "pinn" / "reference").glob("Al_2020_*.xyz"))[:4]
+    assert files
+    for f in files:
+        a = ase.io.read(f)
+        m = al.evaluate(a)[0]
+        assert abs(m["energy"] - a.get_potential_energy()) / len(a) <= 1e-6
+        assert np.abs(m["forces"] - a.get_forces()).max() <= 1e-5
+        assert np.abs(m["stress"] - a.get_stress()).max() <= 1e-6
+    assert calls["bop"] > 0
+
+
+def test_single_species_and_low_orders(monkeypatch):
+    """One species (the specialised screening loop) and a descriptor without l ≥ 2."""
+    pot = random_pinn(("Al",), seed=2, orders=(0, 1))
+    at = structures(("Al",))["triclinic"]
+    assert_same(evaluate(pot, at, monkeypatch, False), evaluate(pot, at, monkeypatch, True))
+
+
+def test_finite_differences_through_kernels(calls):
+    pot = random_pinn(seed=4)
+    at = structures()["triclinic"]
+    pc.check_forces_fd(pot, at, n_atoms=4)
+    pc.check_stress_fd(pot, at)
+    assert calls["bop"] > 0 and calls["desc"] > 0
+
+
+def test_chunked_inference_equals_full():
+    pot = random_pinn(seed=5)
+    at = pc.strained_alloy(("Al", "Cu"), 4.05, 3, seed=8, rattle=0.08)
+    ref = pot.evaluate(at)[0]
+    pot.chunk_atoms = 17
+    assert_same(pot.evaluate(at)[0], ref, rtol=1e-11)
+
+
+def test_weight_gradients_match_torch(monkeypatch, calls):
+    """Energy training (first derivatives w.r.t. weights and baselines) through the kernels."""
+    pot = random_pinn(seed=6)
+    at = structures()["triclinic"]
+    b = pot.batch(at)
+    nl = neighbor_list(b, pot.cutoff)
+
+    def grads(no_ext: bool):
+        if no_ext:
+            monkeypatch.setenv("PHYSML_NO_EXT", "1")
+        pot.zero_grad()
+        out = pot(b, nlist=nl, forces=False, stress=False)
+        (out["energy"].sum() + 0.3 * (out["energies"] ** 2).sum()).backward()
+        monkeypatch.delenv("PHYSML_NO_EXT", raising=False)
+        return [p.grad.clone() for p in pot.parameters() if p.grad is not None]
+
+    g_ext = grads(False)
+    assert calls["bop"] > 0
+    g_ref = grads(True)
+    assert len(g_ext) == len(g_ref) and len(g_ref) > 0
+    for a, r in zip(g_ext, g_ref):
+        torch.testing.assert_close(a, r, rtol=1e-10, atol=1e-12)
+
+
+def test_force_training_uses_torch_path(calls):
+    """create_graph=True needs second derivatives: the kernels are not used, and the force
+    loss is differentiable."""
+    pot = random_pinn(seed=7)
+    at = structures()["triclinic"]
+    out = pot(pot.batch(at), create_graph=True)
+    assert calls == {"desc": 0, "bop": 0}
+    (out["forces"] ** 2).sum().backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in pot.parameters())
+    ref = pot.evaluate(at)[0]  # inference: kernels
+    np.testing.assert_allclose(out["forces"].detach().numpy(), ref["forces"], atol=1e-12)
+
+
+def test_bond_order_guard_and_parameter_derivatives(monkeypatch):
+    """pinn_bop with per-atom parameters driving 1 + z_ij ≤ 0 (the authors' guard), negative λ
+    and two species: energies and dE/dp against autograd of the torch path."""
+    term = PinnBOP(["Al", "Cu"], cutoff=RC, smoothing=HC)
+    at = structures()["triclinic"]
+    b = Potential(["Al", "Cu"], [Component(term)]).batch(at)
+    g = Graph.build(b, neighbor_list(b, 1.5 * RC), 2)
+    layout = term.layout()
+    gen = torch.Generator().manual_seed(3)
+    raw = layout.physical(torch.zeros(len(at), layout.size))
+    base = {"A": 7.0, "alpha": 2.5, "B": 3.0, "beta": 1.2, "h": -0.3, "sigma": 0.4, "a": 0.8, "lambda": 0.9}
+    params = {}
+    for name, v in raw.items():
+        params[name] = (base[name] + 0.3 * torch.randn(v.shape, generator=gen)).requires_grad_(True)
+    with torch.no_grad():
+        params["a"][::3] = -3.0  # z_ij ≪ −1 for these atoms
+        params["lambda"][1::4] = -0.2
+
+    def run(no_ext: bool):
+        if no_ext:
+            monkeypatch.setenv("PHYSML_NO_EXT", "1")
+        e = term.energies(g, params)
+        gr = torch.autograd.grad((e * torch.linspace(0.5, 1.5, len(e))).sum(), list(params.values()))
+        monkeypatch.delenv("PHYSML_NO_EXT", raising=False)
+        return e.detach(), gr
+
+    e1, g1 = run(False)
+    e0, g0 = run(True)
+    torch.testing.assert_close(e1, e0, rtol=1e-12, atol=1e-12)
+    for a, r in zip(g1, g0):
+        torch.testing.assert_close(a, r, rtol=1e-10, atol=1e-11)
+
+
+def test_disabled_and_failed_build_fall_back(monkeypatch, calls):
+    pot = random_pinn(seed=8)
+    at = structures()["vacancy"]
+    ref = pot.evaluate(at)[0]
+    monkeypatch.setenv("PHYSML_NO_EXT", "1")
+    assert not ext.available() and not ext.use_kernels(torch.zeros(2, dtype=torch.float64))
+    monkeypatch.delenv("PHYSML_NO_EXT")
+    # a build that fails (no compiler): one warning naming the reason, then the torch path
+    from torch.utils import cpp_extension
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated: c++ not found")
+
+    monkeypatch.setattr(ext, "_STATE", {"tried": False, "ok": False, "error": None})
+    monkeypatch.setattr(cpp_extension, "load", broken)
+    n = dict(calls)
+    with pytest.warns(RuntimeWarning, match="C\\+\\+ kernels unavailable.*simulated: c\\+\\+ not found"):
+        got = pot.evaluate(at)[0]
+    assert calls == n
+    assert "simulated" in ext.error()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pot.evaluate(at)  # warned once only
+    assert_same(got, ref)
+
+
+def test_float32_and_build_directory(monkeypatch, tmp_path):
+    assert not ext.use_kernels(torch.zeros(3, dtype=torch.float32))
+    monkeypatch.setenv("PHYSML_EXT_DIR", str(tmp_path))
+    d = ext.build_directory()
+    assert d.parent == tmp_path and "torch" in d.name
+
+
+def test_operator_input_errors():
+    v = torch.randn(4, 3, dtype=torch.float64)
+    i = torch.tensor([1, 0, 1, 1])
+    j = torch.tensor([0, 1, 0, 0])
+    sp = torch.zeros(2, dtype=torch.long)
+    p = torch.zeros(2, 8, dtype=torch.float64)
+    with pytest.raises(RuntimeError, match="sorted by centre atom"):
+        torch.ops.physml.pinn_bop(v, i, j, sp, p, 1, 6.0, 1.5, False, False)
+    i = torch.tensor([0, 0, 1, 1])
+    with pytest.raises(RuntimeError, match="8 columns"):
+        torch.ops.physml.pinn_bop(v, i, j, sp, p[:, :5], 1, 6.0, 1.5, False, False)
+    with pytest.raises(RuntimeError, match="species 1 of atom 0 outside 0..0"):
+        torch.ops.physml.pinn_bop(v, i, j, torch.tensor([1, 0]), p, 1, 6.0, 1.5, False, False)
+    with pytest.raises(RuntimeError, match="float64"):
+        torch.ops.physml.gl_descriptor(v.float(), i, j, sp, 2, 1, [0, 1], [2.0], 1.0, 6.0, 1.5)
+    with pytest.raises(RuntimeError, match="Gaussian centre is zero"):
+        torch.ops.physml.gl_descriptor(v, i, j, sp, 2, 1, [0, 1], [0.0], 1.0, 6.0, 1.5)
+
+
+def test_isolated_atoms_have_zero_energy():
+    pot = random_pinn(seed=9)
+    far = Atoms("AlCu", positions=[[0, 0, 0], [30, 0, 0]])
+    r = pot.evaluate(far, stress=False)[0]
+    assert r["energy"] == 0.0 and np.all(r["forces"] == 0.0)
+
+
+def test_automatic_chunk_size(monkeypatch):
+    """Kernel-backed models are evaluated in larger chunks; an explicit size always wins."""
+    pot = random_pinn(seed=10)
+    b = pot.batch(structures()["two_atoms"])
+    assert pot.chunk_size(b) == 4000
+    monkeypatch.setenv("PHYSML_NO_EXT", "1")
+    assert pot.chunk_size(b) == 500
+    pot.chunk_atoms = 7
+    assert pot.chunk_size(b) == 7
