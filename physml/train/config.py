@@ -89,6 +89,7 @@ class OptimizerConfig(_Strict):
     min_lr: float = Field(0.0, ge=0)
     lbfgs_steps: int = Field(0, ge=0)
     lbfgs_iterations: int = Field(20, ge=1)
+    lbfgs_l2: float | None = Field(None, ge=0)  # λ_w of the L-BFGS stages' L2 penalty (None: weight_decay)
     patience: int = Field(50, ge=0)
     joint_baseline: bool = False
 

@@ -209,7 +209,7 @@ def _fit(cfg: FitConfig, run: Path, do_resume: bool, resume: bool, on_epoch, sho
             on_epoch(len(trainer.history.epochs), rec["val_loss"])
 
     trainer = Trainer(
-        pot, train, val, lw, batch_size=o.batch_size, learning_rate=o.learning_rate, weight_decay=o.weight_decay,
+        pot, train, val, lw, batch_size=o.batch_size, learning_rate=o.learning_rate, weight_decay=o.weight_decay, l2=o.lbfgs_l2,
         gradient_clip=o.gradient_clip, seed=cfg.seed, checkpoint=run / rundir.CHECKPOINT, log=log, patience=o.patience,
         lr_factor=o.lr_factor, lr_patience=o.lr_patience, scheduler=o.scheduler, min_lr=o.min_lr,
         baseline_optimizer=o.baseline_optimizer, lbfgs_iterations=o.lbfgs_iterations, joint_baseline=o.joint_baseline,

@@ -129,6 +129,8 @@ class Trainer:
             loss drives the scheduler and early stopping is off).
         weights: loss weights.
         batch_size: structures per mini-batch (Adam stages).
+        l2: λ_w of the L2 weight penalty of the L-BFGS stages (default: ``weight_decay``;
+            AdamW's decoupled decay and an L2 penalty are different scales).
         learning_rate, weight_decay, gradient_clip: Adam(W) settings (clip on the global
             gradient norm; None or 0 disables).
         seed: batch-order seed.
@@ -155,6 +157,7 @@ class Trainer:
         batch_size: int = 8,
         learning_rate: float = 1e-3,
         weight_decay: float = 0.0,
+        l2: float | None = None,
         gradient_clip: float | None = 10.0,
         seed: int = 0,
         checkpoint: str | os.PathLike | None = None,
@@ -182,6 +185,7 @@ class Trainer:
         self.seed = int(seed)
         self.lr = float(learning_rate)
         self.weight_decay = float(weight_decay)
+        self.l2 = self.weight_decay if l2 is None else float(l2)
         self.clip = gradient_clip
         self.checkpoint = Path(checkpoint) if checkpoint else None
         self.log = log or (lambda s: None)
@@ -336,9 +340,9 @@ class Trainer:
                 v = t["total"].detach() * f
                 total = v if total is None else total + v
             decayed = self._decayed(stage)
-            if self.weight_decay and decayed and self.world.is_main:
+            if self.l2 and decayed and self.world.is_main:
                 # the L2 weight penalty λ_w Σ w², once per evaluation (on rank 0 only)
-                l2 = self.weight_decay * sum((q * q).sum() for q in decayed)
+                l2 = self.l2 * sum((q * q).sum() for q in decayed)
                 l2.backward()
                 acc[0] += float(l2.detach())
                 total = l2.detach() if total is None else total + l2.detach()
