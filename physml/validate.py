@@ -97,6 +97,7 @@ class Extrapolation(_Strict):
     scans: list[str] = Field(default_factory=list)
     quick_scans: list[str] = Field(default_factory=list)
     hot_factor: float = 2.0
+    dft_groups: list[str] = Field(default_factory=list)  # groups of material.dft_data to score (energy offset: median)
 
 
 class Suite(_Strict):
@@ -271,13 +272,41 @@ def run_model(model: Any, suite: Suite, quick: bool = False, progress: bool = Tr
         for k, v in sc.items():
             scans_rec[k] = {"passed": all(c.passed for c in v["checks"]), "checks": [c.to_json() for c in v["checks"]]}
             scans_data[k] = {kk: vv for kk, vv in v.items() if kk != "checks"}
-    return {"path": str(model) if not hasattr(model, "calculate") else type(model).__name__, "seconds": time.perf_counter() - t0, "group_seconds": times, "properties": props, "scans": scans_rec, "_data": {"results": {k: v.data for k, v in results.items()}, "scans": scans_data}}
+    dft = {}
+    if suite.extrapolation.dft_groups and not quick:
+        dft = dft_errors(calc, suite)
+    return {"path": str(model) if not hasattr(model, "calculate") else type(model).__name__, "dft_errors": dft, "seconds": time.perf_counter() - t0, "group_seconds": times, "properties": props, "scans": scans_rec, "_data": {"results": {k: v.data for k, v in results.items()}, "scans": scans_data}}
 
 
-def validate(models: Sequence[Any], suite_path: str | os.PathLike, out: str | os.PathLike, quick: bool = False, labels: Sequence[str] | None = None, progress: bool = True) -> dict:
+def dft_errors(calc: Any, suite: Suite) -> dict:
+    """Per-group errors (:func:`physml.evaluate.evaluate`, median per-atom energy offset
+    removed, since a published potential's energy zero is not the DFT one) on the
+    ``extrapolation.dft_groups`` of ``material.dft_data``; only for physml potentials."""
+    pot = getattr(calc, "potential", None)
+    if pot is None or not suite.material.dft_data:
+        return {}
+    from physml.data import load_dataset
+    from physml.evaluate import evaluate
+
+    ds = load_dataset(suite.material.dft_data).filter(groups=suite.extrapolation.dft_groups)
+    metrics, info = evaluate(pot, ds, offset="median")
+    metrics["offset_eV_per_atom"] = info["energy_offset_eV_per_atom"]
+    return metrics
+
+
+def validate(models: Sequence[Any], suite_path: str | os.PathLike, out: str | os.PathLike, quick: bool = False, labels: Sequence[str] | None = None, progress: bool = True, skip: Sequence[str] = (), overrides: dict[str, dict] | None = None) -> dict:
     """Run a suite for several models and write ``report.md``, ``report.json`` and plots
-    into ``out``; returns the report dict."""
+    into ``out``; returns the report dict. ``skip`` leaves properties out; ``overrides``
+    replaces calculator parameters per property (both are recorded in the report)."""
     suite = load_suite(suite_path)
+    names = {p.name for p in suite.property}
+    for n in list(skip) + list(overrides or {}):
+        if n not in names:
+            raise ValueError(f"{suite_path}: no property {n!r} in the suite (has {', '.join(sorted(names))})")
+    suite.property = [p for p in suite.property if p.name not in set(skip)]
+    for p in suite.property:
+        if overrides and p.name in overrides:
+            (p.quick_params if quick else p.params).update(overrides[p.name])
     labels = list(labels) if labels else [_label(m) for m in models]
     if len(labels) != len(models):
         raise ValueError(f"{len(labels)} labels for {len(models)} models")
@@ -286,7 +315,7 @@ def validate(models: Sequence[Any], suite_path: str | os.PathLike, out: str | os
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     report = {
-        "suite": {"path": str(suite_path), "material": suite.material.model_dump(), "quick": bool(quick)},
+        "suite": {"path": str(suite_path), "material": suite.material.model_dump(), "quick": bool(quick), "skipped": list(skip), "overrides": dict(overrides or {})},
         "reference": {p.name: {"value": p.reference, "unit": spec(p.name).unit, "source": p.source, "tolerance": p.tolerance, "tol_abs": p.tol_abs} for p in suite.entries(quick)},
         "models": {},
     }
@@ -327,6 +356,10 @@ def markdown(report: dict) -> str:
     s = report["suite"]
     labels = list(report["models"])
     lines = [f"# Validation: {s['material']['name']} ({Path(s['path']).name}{', quick' if s['quick'] else ''})", ""]
+    if s.get("skipped"):
+        lines += [f"Not computed in this run: {', '.join(s['skipped'])}.", ""]
+    if s.get("overrides"):
+        lines += ["Parameters changed for this run: " + "; ".join(f"{k} {json.dumps(v)}" for k, v in s["overrides"].items()) + ".", ""]
     for lb, m in report["models"].items():
         lines.append(f"- **{lb}**: `{m['path']}` ({m['seconds']:.0f} s)")
     lines += ["", "Error: relative (%) where the tolerance is relative, else absolute in the property's unit. "
@@ -370,6 +403,18 @@ def markdown(report: dict) -> str:
                     c = next((c for c in report["models"][lb]["scans"].get(sc, {}).get("checks", []) if c["name"] == cn), None)
                     row.append("—" if c is None else ("pass" if c["passed"] else "**fail**") + (f" ({c['measure']:.3g})" if c["measure"] is not None else ""))
                 lines.append("| " + " | ".join(row) + " |")
+    dft = {lb: m.get("dft_errors") for lb, m in report["models"].items() if m.get("dft_errors")}
+    if dft:
+        groups = sorted({g for d in dft.values() for g in d if g not in ("all", "offset_eV_per_atom")}) + ["all"]
+        lines += ["", "## Errors on DFT data of the same kind", "", "E RMSE (meV/atom, median offset removed) / F RMSE (eV/Å).", "",
+                  "| group | n | " + " | ".join(f"{lb} E | {lb} F" for lb in dft) + " |", "|---|---|" + "---|---|" * len(dft)]
+        for g in groups:
+            cells, n = [], ""
+            for lb, d in dft.items():
+                m = d.get(g) or {}
+                n = m.get("n", n)
+                cells += ["—" if m.get("energy_rmse") is None else f"{1e3 * m['energy_rmse']:.1f}", "—" if m.get("force_rmse") is None else f"{m['force_rmse']:.3f}"]
+            lines.append(f"| {g} | {n} | " + " | ".join(cells) + " |")
     notes: dict[tuple[str, str], list[str]] = {}  # (model, note text) -> properties sharing it
     for lb in labels:
         for n, p in report["models"][lb]["properties"].items():
@@ -391,9 +436,12 @@ def add_arguments(p) -> None:
     p.add_argument("--quick", action="store_true", help="only the suite's quick properties and scans, with their quick_params")
     p.add_argument("--out", required=True, help="output directory (report.md, report.json, plots)")
     p.add_argument("--compare-labels", nargs="+", metavar="LABEL", help="one label per model for the report columns")
+    p.add_argument("--skip", nargs="+", default=[], metavar="NAME", help="leave these properties out of this run")
+    p.add_argument("--params", nargs="+", default=[], metavar="NAME=JSON", help='override calculator parameters, e.g. T_m=\'{"size": [4, 4, 8], "run_ps": 5}\'')
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1: faster for the small cells of a suite)")
     p.add_argument("--holdout", nargs="+", metavar="CONFIG", help="fit configs (one per model kind) to refit with groups held out")
     p.add_argument("--groups", nargs="+", metavar="G[,G2]", help="held-out group sets for --holdout (comma-separated groups are held out together)")
+    p.add_argument("--holdout-epochs", type=int, help="cap the epochs of every --holdout fit (a shortened run)")
 
 
 def main_validate(args) -> int:
@@ -406,7 +454,7 @@ def main_validate(args) -> int:
         if not args.groups:
             raise ValueError("--holdout needs --groups")
         sets = [g.split(",") for g in args.groups]
-        res = holdout_table(args.holdout, sets, args.out, labels=args.compare_labels)
+        res = holdout_table(args.holdout, sets, args.out, labels=args.compare_labels, epochs=args.holdout_epochs)
         print(f"wrote {Path(args.out) / 'holdout.md'}")
         print(res["markdown"])
         if not args.models:
@@ -416,7 +464,16 @@ def main_validate(args) -> int:
     if not args.suite:
         raise ValueError("--suite is required with MODEL")
     t0 = time.perf_counter()
-    report = validate(args.models, args.suite, args.out, quick=args.quick, labels=args.compare_labels)
+    overrides = {}
+    for item in args.params:
+        name, sep, js = item.partition("=")
+        try:
+            overrides[name] = json.loads(js)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"--params {item!r}: expected NAME=JSON ({err})") from None
+        if not sep or not isinstance(overrides[name], dict):
+            raise ValueError(f"--params {item!r}: expected NAME={{...}}")
+    report = validate(args.models, args.suite, args.out, quick=args.quick, labels=args.compare_labels, skip=args.skip, overrides=overrides)
     print(f"wrote {Path(args.out) / 'report.md'} and report.json ({time.perf_counter() - t0:.0f} s)")
     bad = [(lb, n) for lb, m in report["models"].items() for n, p in m["properties"].items() if p["pass"] is False]
     print(f"{sum(p['pass'] is True for m in report['models'].values() for p in m['properties'].values())} passed, {len(bad)} failed")

@@ -200,3 +200,25 @@ def test_scans_pass_for_eam_and_catch_a_kink(al99):
     d = dimer_scan(Kinked(), "Al", 0.0)
     failed = {c.name for c in d["checks"] if not c.passed}
     assert any("smooth" in n for n in failed) and not any("monotonic" in n for n in failed)
+
+
+@pytest.mark.data
+def test_npt_md_reuses_neighbours_correctly_and_conserves_energy(al99):
+    """One-call Berendsen MD with the strain-tolerant neighbour cache: after NPT steps the
+    forces and stress equal a fresh calculator's, and with very long coupling times the
+    dynamics is velocity Verlet (total energy conserved)."""
+    from physml.properties.md import MDSettings, run_npt, thermalise
+
+    cr = relaxed_crystal(al99, "Al", "fcc", 4.05)
+    at = cr.supercell(3)
+    thermalise(at, 1200, 3)
+    run_npt(at, 600, 150, MDSettings(bulk_modulus=79, taup=100.0))
+    assert at.calc.inner.neighbors.builds < 150  # the cell changed every step, the list was reused
+    fresh = at.copy()
+    fresh.calc = physml.Calculator(physml.load(al99.potential.metadata["source"]))
+    assert np.abs(fresh.get_forces() - at.get_forces()).max() < 1e-10
+    assert np.abs(fresh.get_stress() - at.get_stress()).max() < 1e-12
+    at2 = cr.supercell(3)
+    thermalise(at2, 600, 4)
+    e = run_npt(at2, 300, 400, MDSettings(dt=1.0, bulk_modulus=79, taut=1e12, taup=1e12), every=20, sample=lambda x: x.get_potential_energy() + x.get_kinetic_energy())
+    assert np.ptp(e) / len(at2) < 2e-4  # eV/atom over 0.4 ps

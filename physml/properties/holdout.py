@@ -23,8 +23,9 @@ def _run_dir(out: Path, label: str, groups: Sequence[str]) -> Path:
     return out / label / ("without_" + "+".join(groups))
 
 
-def holdout_fit(config: str | os.PathLike, groups: Sequence[str], run: Path) -> dict:
-    """Fit ``config`` with ``groups`` held out into ``run``; returns its metrics.json."""
+def holdout_fit(config: str | os.PathLike, groups: Sequence[str], run: Path, epochs: int | None = None) -> dict:
+    """Fit ``config`` with ``groups`` held out into ``run``; returns its metrics.json.
+    ``epochs`` caps every training stage's epoch count (a shortened demonstration)."""
     from physml.train.config import load_config
     from physml.train.run import fit_config
 
@@ -34,11 +35,15 @@ def holdout_fit(config: str | os.PathLike, groups: Sequence[str], run: Path) -> 
     cfg = cfg.model_copy(deep=True)
     cfg.data.split.kind = "holdout"
     cfg.data.split.holdout_groups = list(groups)
+    if epochs is not None:
+        for k, v in cfg.optimizer.model_dump().items():
+            if k.endswith("epochs") and isinstance(v, int) and v > epochs:
+                setattr(cfg.optimizer, k, epochs)
     fit_config(cfg, run, resume=(run / "checkpoint.pt").exists(), progress=False)
     return json.loads((run / "metrics.json").read_text())
 
 
-def holdout_table(configs: Sequence[str | os.PathLike], group_sets: Sequence[Sequence[str]], out: str | os.PathLike, labels: Sequence[str] | None = None) -> dict:
+def holdout_table(configs: Sequence[str | os.PathLike], group_sets: Sequence[Sequence[str]], out: str | os.PathLike, labels: Sequence[str] | None = None, epochs: int | None = None) -> dict:
     """Run every (config, held-out set) fit and write ``holdout.md`` / ``holdout.json``.
 
     Returns ``{"results": {label: {set: {group: metrics}}}, "markdown": str}`` where the
@@ -51,7 +56,7 @@ def holdout_table(configs: Sequence[str | os.PathLike], group_sets: Sequence[Seq
     res: dict[str, dict[str, dict]] = {}
     for lb, cfg in zip(labels, configs):
         for gs in group_sets:
-            m = holdout_fit(cfg, gs, _run_dir(out, lb, gs))
+            m = holdout_fit(cfg, gs, _run_dir(out, lb, gs), epochs=epochs)
             res.setdefault(lb, {})["+".join(gs)] = {"test": m.get("test", {}), "validation_all": m.get("validation", {}).get("all")}
     md = markdown(res, labels)
     write_atomic(out / "holdout.json", json.dumps(res, indent=2))

@@ -2,7 +2,8 @@
 liquid's radial distribution function, density and self-diffusion coefficient.
 
 MD with ASE: velocity Verlet with the Berendsen thermostat and barostat
-(``ase.md.nptberendsen.Inhomogeneous_NPTBerendsen``, each cell axis scaled independently;
+(``ase.md.nptberendsen.Inhomogeneous_NPTBerendsen`` with one force call per step, see
+:class:`Berendsen`; each cell axis scaled independently;
 H. J. C. Berendsen et al., J. Chem. Phys. 81, 3684 (1984)) at zero pressure. Berendsen
 coupling samples average volumes and structures correctly but not fluctuations, which is
 all these properties need. Statistical errors are block averages (5 blocks).
@@ -14,11 +15,13 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
+import torch
 from ase import Atoms, units
 from ase.calculators.calculator import Calculator, all_changes
 from ase.md.nptberendsen import Inhomogeneous_NPTBerendsen
-from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
+from ase.md.velocitydistribution import Stationary, thermalize_momenta
 
+from physml.neighbors import NeighborCache, neighbor_list
 from physml.properties.crystal import Crystal
 from physml.properties.order import order_parameter
 from physml.properties.result import Check, Result
@@ -35,6 +38,34 @@ class MDSettings:
     seed: int = 0
 
 
+class StrainTolerantNeighborCache(NeighborCache):
+    """A physml neighbour cache that survives the small cell changes of a barostat.
+
+    physml's :class:`~physml.neighbors.NeighborCache` rebuilds on any cell change, i.e. at
+    every step of NPT. A list stores integer image shifts S and the pair vectors are
+    recomputed from the current positions and cell, D = r_j − r_i + S·H, so a list built
+    with cutoff + skin stays complete while |ΔD| ≤ 2 max|Δr| + Σ_k max|S_k| |ΔH_k| < skin
+    (Δ: since the build). That bound is the rebuild criterion here.
+    """
+
+    def get(self, batch, cutoff: float, full: bool = True):
+        key = (batch.n_atoms, tuple(batch.ptr.tolist()), batch.pbc.cpu().numpy().tobytes(), float(cutoff), bool(full))
+        if self._nlist is not None and key == self._key and self._ref_positions is not None:
+            disp = float((batch.positions.detach() - self._ref_positions).norm(dim=-1).max()) if batch.n_atoms else 0.0
+            dcell = (batch.cell.detach() - self._ref_cell).norm(dim=-1)  # (n_structures, 3) row norms
+            bound = 2.0 * disp + float((self._smax * dcell).sum(dim=-1).max())
+            if bound < self.skin:
+                return self._nlist
+        self._nlist = neighbor_list(batch, cutoff + self.skin, full=full)
+        self._key = key
+        self._ref_positions = batch.positions.detach().clone()
+        self._ref_cell = batch.cell.detach().clone()
+        sh = self._nlist.shifts
+        self._smax = sh.abs().max(dim=0).values if sh.numel() else torch.zeros(3, dtype=batch.cell.dtype)
+        self.builds += 1
+        return self._nlist
+
+
 class WithStress(Calculator):
     """Wraps an ASE calculator so that every call computes energy, forces and stress
     together: the Berendsen barostat asks for the stress right after the forces at the same
@@ -45,12 +76,33 @@ class WithStress(Calculator):
     def __init__(self, calc: Calculator):
         super().__init__()
         self.inner = calc
+        cache = getattr(calc, "neighbors", None)
+        if type(cache) is NeighborCache:  # a physml calculator: keep its list across barostat steps
+            calc.neighbors = StrainTolerantNeighborCache(skin=cache.skin)
 
     def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
         super().calculate(atoms, properties, system_changes)
         self.inner.calculate(self.atoms, ["energy", "forces", "stress"], system_changes)
         self.results = {k: self.inner.results[k] for k in ("energy", "forces", "stress")}
         self.results["free_energy"] = self.inner.results.get("free_energy", self.results["energy"])
+
+
+class Berendsen(Inhomogeneous_NPTBerendsen):
+    """ASE's Berendsen NPT with one force evaluation per step.
+
+    ASE evaluates the forces again after the barostat rescales positions and cell; here the
+    forces of the end of the previous step are used for the first half-kick, as LAMMPS'
+    ``fix press/berendsen`` does (it rescales in ``end_of_step``, after the forces). The
+    rescaling changes positions by a relative O(dt/τ_P · ΔP/B) ≈ 1e-6 per step, so the
+    error is of that order, and the cost halves.
+    """
+
+    _forces = None
+
+    def step(self, forces=None):
+        f = super().step(forces if forces is not None else self._forces)
+        self._forces = f
+        return f
 
 
 def block_error(x: np.ndarray, blocks: int = 5) -> float:
@@ -63,7 +115,7 @@ def block_error(x: np.ndarray, blocks: int = 5) -> float:
 
 
 def thermalise(atoms: Atoms, T: float, seed: int) -> None:
-    MaxwellBoltzmannDistribution(atoms, temperature_K=T, rng=np.random.default_rng(seed))
+    thermalize_momenta(atoms, temperature_K=T, rng=np.random.default_rng(seed))
     Stationary(atoms)
 
 
@@ -71,7 +123,7 @@ def run_npt(atoms: Atoms, T: float, steps: int, md: MDSettings, every: int = 10,
     """Run ``steps`` NPT steps (P = 0) and return ``sample(atoms)`` every ``every`` steps."""
     if not isinstance(atoms.calc, WithStress):
         atoms.calc = WithStress(atoms.calc)
-    dyn = Inhomogeneous_NPTBerendsen(
+    dyn = Berendsen(
         atoms, timestep=md.dt * units.fs, temperature_K=T, pressure_au=0.0, taut=md.taut * units.fs, taup=md.taup * units.fs,
         compressibility_au=1.0 / (md.bulk_modulus * units.GPa), mask=tuple(mask),
     )

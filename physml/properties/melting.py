@@ -33,7 +33,7 @@ import numpy as np
 from ase import Atoms, units
 from ase.constraints import FixAtoms
 from ase.md.langevin import Langevin
-from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+from ase.md.velocitydistribution import thermalize_momenta
 
 from physml.properties.crystal import Crystal
 from physml.properties.md import MDSettings, WithStress, run_npt, thermalise
@@ -79,11 +79,11 @@ def prepare(cr: Crystal, t_guess: float, s: Coexistence) -> tuple[Atoms, float]:
     lower = z < 0.5
     at.set_constraint(FixAtoms(mask=lower))
     for T, ps in ((s.melt_factor * t_guess, s.melt_ps), (t_guess, s.cool_ps)):
-        dyn = Langevin(at, timestep=s.md.dt * units.fs, temperature_K=T, friction=0.01 / units.fs, rng=np.random.default_rng(s.md.seed + 1))
+        dyn = Langevin(at, timestep=s.md.dt * units.fs, temperature_K=T, friction=0.01 / units.fs, rng=np.random.default_rng(s.md.seed + 1), fixcm=False)
         dyn.run(_steps(ps, s.md))
     at.set_constraint()
     v = at.get_velocities()
-    MaxwellBoltzmannDistribution(at, temperature_K=t_guess, rng=np.random.default_rng(s.md.seed + 2))
+    thermalize_momenta(at, temperature_K=t_guess, rng=np.random.default_rng(s.md.seed + 2))
     v[lower] = at.get_velocities()[lower]
     at.set_velocities(v)
     at.calc = calc
