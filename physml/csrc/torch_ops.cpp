@@ -128,7 +128,8 @@ at::Tensor gl_descriptor_backward(const at::Tensor& grad_g, const at::Tensor& A,
                 "gl_descriptor_backward: A must be the float64 moments of the forward");
     const at::Tensor gg = grad_g.contiguous(), Ac = A.contiguous();
     const int64_t E = vectors.size(0);
-    at::Tensor out = at::zeros({3, E}, vectors.options());
+    // every entry is written (zeros for atoms without pairs are not needed: none exist)
+    at::Tensor out = at::empty({3, E}, vectors.options());
     const double* v = vectors.data_ptr<double>();
     const int64_t s0 = vectors.stride(0), s1 = vectors.stride(1);
     const double* ggp = gg.data_ptr<double>();
@@ -169,7 +170,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> pinn_bop(const at::Tensor& vector
     const auto opts = vectors.options();
     const int64_t E = vectors.size(0);
     at::Tensor energies = at::zeros({N}, opts);
-    at::Tensor dv = grad_vectors ? at::zeros({3, E}, opts) : at::empty({0}, opts);
+    at::Tensor dv = at::empty({grad_vectors ? 3 : 0, grad_vectors ? E : 0}, opts);  // every entry is written
     at::Tensor dp = grad_params ? at::zeros({N, P}, opts) : at::empty({0}, opts);
     const double* v = vectors.data_ptr<double>();
     const int64_t s0 = vectors.stride(0), s1 = vectors.stride(1);
@@ -188,7 +189,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> pinn_bop(const at::Tensor& vector
                             grad_params ? dpp + a * P : nullptr, buf);
         if (grad_vectors) loc.scatter(dvp, E, lo, n);
     }
-    return {energies, grad_vectors ? dv.t() : dv, dp};
+    return {energies, dv.t(), dp};
 }
 
 }  // namespace
