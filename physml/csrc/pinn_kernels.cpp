@@ -99,7 +99,8 @@ GaussianLegendreKernel::GaussianLegendreKernel(const std::vector<int>& orders, c
         for (int c = a; c < n_species_; ++c) block_[a * n_species_ + c] = block_[c * n_species_ + a] = b++;
 }
 
-int GaussianLegendreKernel::prepare(int n, const double* __restrict dx, const double* __restrict dy, const double* __restrict dz, const int* __restrict type,
+int GaussianLegendreKernel::prepare(int n, const double* __restrict dx, const double* __restrict dy,
+                                    const double* __restrict dz, const int* __restrict type,
                                     bool derivatives, Buffers& B) const {
     const int S = n_species_, ns = n_centres(), L1 = lmax_ + 1, L2 = lmax_ + 2;
     grow(B.r, 2 * static_cast<size_t>(n));  // all lengths, then those of the kept pairs
@@ -127,7 +128,8 @@ int GaussianLegendreKernel::prepare(int n, const double* __restrict dx, const do
     grow(B.Q, nq_ * m);
     if (derivatives) grow(B.dF, ns * m);
     const int* __restrict idx = B.idx.data();
-    double* __restrict ux = B.ux.data(), * __restrict uy = B.uy.data(), * __restrict uz = B.uz.data(), * __restrict fc = B.fc.data(), * __restrict dfc = B.dfc.data();
+    double *__restrict ux = B.ux.data(), *__restrict uy = B.uy.data(), *__restrict uz = B.uz.data();
+    double *__restrict fc = B.fc.data(), *__restrict dfc = B.dfc.data();
     double* __restrict rk = rall + n;
     SIMD
     for (int c = 0; c < m; ++c) {
@@ -162,14 +164,14 @@ int GaussianLegendreKernel::prepare(int n, const double* __restrict dx, const do
         }
     }
     // (x + iy)^m, layout (L1, m)
-    double* __restrict re = B.re.data(), * __restrict im = B.im.data();
+    double* __restrict re = B.re.data(), *__restrict im = B.im.data();
     for (int c = 0; c < m; ++c) {
         re[c] = 1.0;
         im[c] = 0.0;
     }
     for (int k = 1; k < L1; ++k) {
-        const double* __restrict r1 = re + (k - 1) * m, * __restrict i1 = im + (k - 1) * m;
-        double* __restrict r2 = re + k * m, * __restrict i2 = im + k * m;
+        const double* __restrict r1 = re + (k - 1) * m, *__restrict i1 = im + (k - 1) * m;
+        double* __restrict r2 = re + k * m, *__restrict i2 = im + k * m;
         SIMD
         for (int c = 0; c < m; ++c) {
             r2[c] = r1[c] * ux[c] - i1[c] * uy[c];
@@ -296,7 +298,8 @@ void pair_gradients(const PairGrad& P, const double* __restrict gA, int S, int t
 
 }  // namespace
 
-void GaussianLegendreKernel::forward(int n, const double* __restrict dx, const double* __restrict dy, const double* __restrict dz, const int* __restrict type,
+void GaussianLegendreKernel::forward(int n, const double* __restrict dx, const double* __restrict dy,
+                                     const double* __restrict dz, const int* __restrict type,
                                      double* __restrict A, double* __restrict g, Buffers& B) const {
     const int ns = n_centres(), S = n_species_, nL = n_orders();
     std::fill(A, A + moment_size(), 0.0);
@@ -329,8 +332,10 @@ void GaussianLegendreKernel::forward(int n, const double* __restrict dx, const d
     }
 }
 
-void GaussianLegendreKernel::backward(int n, const double* __restrict dx, const double* __restrict dy, const double* __restrict dz, const int* __restrict type,
-                                      const double* A, const double* __restrict grad_g, double* __restrict gx, double* __restrict gy, double* __restrict gz,
+void GaussianLegendreKernel::backward(int n, const double* __restrict dx, const double* __restrict dy,
+                                      const double* __restrict dz, const int* __restrict type, const double* A,
+                                      const double* __restrict grad_g, double* __restrict gx, double* __restrict gy,
+                                      double* __restrict gz,
                                       Buffers& B) const {
     const int ns = n_centres(), S = n_species_, nL = n_orders(), L2 = lmax_ + 2;
     std::fill(gx, gx + n, 0.0);
@@ -372,7 +377,8 @@ void GaussianLegendreKernel::backward(int n, const double* __restrict dx, const 
     // dû/dr = (I − ûûᵀ)/r, scattered back to the input order
     const double *__restrict gux = B.gux.data(), *__restrict guy = B.guy.data(), *__restrict guz = B.guz.data(),
                  *__restrict gr = B.gr.data();
-    const double* __restrict ux = B.ux.data(), * __restrict uy = B.uy.data(), * __restrict uz = B.uz.data(), * __restrict rk = B.r.data() + n;
+    const double *__restrict ux = B.ux.data(), *__restrict uy = B.uy.data(), *__restrict uz = B.uz.data();
+    const double* __restrict rk = B.r.data() + n;
     SIMD
     for (int c = 0; c < m; ++c) {
         const double ug = gux[c] * ux[c] + guy[c] * uy[c] + guz[c] * uz[c];
@@ -467,11 +473,12 @@ double PinnBOPKernel::energy(int n, const double* __restrict dx, const double* _
     for (int e = 0; e < n; ++e) rall[e] = std::sqrt(dx[e] * dx[e] + dy[e] * dy[e] + dz[e] * dz[e]);
     B.bin_start.assign(kBins + 2, 0);
     int* __restrict bin_start = B.bin_start.data();
+    auto bin = [&](double r) { return std::min(kBins - 1, static_cast<int>(r * inv_bin)); };
     for (int e = 0; e < n; ++e)
-        if (rall[e] > 0 && rall[e] < rmax) ++bin_start[std::min(kBins - 1, static_cast<int>(rall[e] * inv_bin)) + 2];
+        if (rall[e] > 0 && rall[e] < rmax) ++bin_start[bin(rall[e]) + 2];
     for (int b = 2; b <= kBins + 1; ++b) bin_start[b] += bin_start[b - 1];
     for (int e = 0; e < n; ++e)
-        if (rall[e] > 0 && rall[e] < rmax) B.perm[bin_start[std::min(kBins - 1, static_cast<int>(rall[e] * inv_bin)) + 1]++] = e;
+        if (rall[e] > 0 && rall[e] < rmax) B.perm[bin_start[bin(rall[e]) + 1]++] = e;
     const int m = bin_start[kBins];  // bin_start[b] is now the first entry of bin b
     if (m == 0) return 0.0;
     for (auto* v : {&B.x, &B.y, &B.z, &B.r, &B.ux, &B.uy, &B.uz, &B.gx, &B.gy, &B.gz}) grow(*v, m);
@@ -515,7 +522,7 @@ double PinnBOPKernel::energy(int n, const double* __restrict dx, const double* _
         const int jb = bond[bi];
         const double tb = rc + r[jb], vx = x[jb], vy = y[jb], vz = z[jb];
         const int kend = bin_start[std::min(kBins, static_cast<int>((r[jb] + 0.5 * rc) * inv_bin) + 1)];
-        int64_t* __restrict mask = B.mask.data();
+        int64_t*__restrict mask = B.mask.data();
         int* __restrict tk = B.t_k.data();
         SIMD
         for (int k = 0; k < kend; ++k) {

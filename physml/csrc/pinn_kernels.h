@@ -115,7 +115,7 @@ class GaussianLegendreKernel {
 
     /// Scratch buffers reused across atoms.
     struct Buffers {
-        std::vector<double> r, ux, uy, uz, fc, dfc, F, dF, T, re, im, Q, C, D, gA, gux, guy, guz, gr;
+        std::vector<double> r, ux, uy, uz, fc, dfc, F, dF, T, re, im, Q, gA, gux, guy, guz, gr;
         std::vector<int> idx, seg;
     };
 
