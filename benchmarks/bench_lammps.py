@@ -14,8 +14,6 @@ import argparse
 import json
 import os
 import re
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,7 +25,7 @@ from ase.build import bulk
 import physml
 from physml.export.lammps import export_lammps
 from physml.lammps.plugin import build_plugin
-from physml.lammps.runner import _write_data, lammps_env, lmp_executable
+from physml.lammps.runner import run_md
 from physml.neighbors import neighbor_list
 
 DATA = Path(os.environ.get("PHYSML_DATA_DIR", "../shared/data"))
@@ -64,42 +62,24 @@ def crystal(n_atoms: int, a: float):
 def run_lammps_md(atoms, species, pair_commands, files, steps: int, nprocs: int, preamble=()) -> tuple[float, float]:
     """Wall seconds of `run steps` (after a 2-step setup run) and LAMMPS' CPU use of the
     run (fraction of the wall time the ranks were on a CPU; < 1 on a busy machine)."""
-    with tempfile.TemporaryDirectory(prefix="physml-bench-") as tmp:
-        tmp = Path(tmp)
-        for f in files:
-            (tmp / Path(f).name).write_bytes(Path(f).read_bytes())
-        _write_data(tmp / "s.data", atoms, species)
-        script = [
-            "log none", *preamble, "units metal", "atom_style atomic", "atom_modify map array", "boundary p p p",
-            "read_data s.data", *pair_commands, "neighbor 1.0 bin", "neigh_modify every 1 delay 0 check yes",
-            "velocity all create 300 12345 mom yes rot yes", "fix 1 all nve", "timestep 0.001",
-            "thermo 1000", "run 2", f"run {steps}",
-        ]
-        (tmp / "in.bench").write_text("\n".join(script) + "\n")
-        cmd = [lmp_executable(), "-in", "in.bench", "-nocite"]
-        if nprocs > 1:
-            cmd = [os.path.join(sys.prefix, "bin", "mpiexec"), "-n", str(nprocs)] + cmd
-        env = lammps_env()
-        env["OMP_NUM_THREADS"] = "1"
-        r = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, env=env)
-        if r.returncode != 0:
-            raise RuntimeError((r.stdout + r.stderr)[-3000:])
-        loops = re.findall(r"Loop time of ([0-9.eE+-]+) on \d+ procs for (\d+) steps", r.stdout)
-        cpu = re.findall(r"([0-9.]+)% CPU use with", r.stdout)
-        sec, n = loops[-1]
-        assert int(n) == steps
-        return float(sec), float(cpu[-1]) / 100.0
+    md = ["velocity all create 300 12345 mom yes rot yes", "fix 1 all nve", "timestep 0.001", "thermo 1000", "run 2", f"run {steps}"]
+    out = run_md(atoms, species, pair_commands, md, files=files, nprocs=nprocs, preamble=preamble)
+    loops = re.findall(r"Loop time of ([0-9.eE+-]+) on \d+ procs for (\d+) steps", out)
+    cpu = re.findall(r"([0-9.]+)% CPU use with", out)
+    sec, n = loops[-1]
+    assert int(n) == steps
+    return float(sec), float(cpu[-1]) / 100.0
 
 
-def physml_call(pot, atoms) -> float:
-    """Seconds of one energy+forces call with a prebuilt full neighbour list."""
+def physml_call(pot, atoms) -> tuple[float, float]:
+    """Wall and CPU seconds of one energy+forces call with a prebuilt neighbour list."""
     torch.set_num_threads(1)
     batch = pot.batch(atoms)
     nl = neighbor_list(batch, pot.cutoff, full=pot.needs_full_list)
     pot(batch, nl, forces=True, stress=False)  # warm-up
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     pot(batch, nl, forces=True, stress=False)
-    return time.perf_counter() - t
+    return time.perf_counter() - t, time.process_time() - c
 
 
 def main() -> None:
@@ -109,6 +89,7 @@ def main() -> None:
     ap.add_argument("--ranks", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--steps", type=int, default=0, help="MD steps (default: about 20 s of work per case)")
     ap.add_argument("--physml", action="store_true", help="also time physml's Python-side call")
+    ap.add_argument("--no-lammps", action="store_true", help="only physml's Python-side call")
     args = ap.parse_args()
     plugin = None
     rows = []
@@ -126,7 +107,7 @@ def main() -> None:
                 cmds = [c for c in cmds if not c.startswith("plugin load")]
             row = {"case": name, "atoms": len(atoms)}
             steps = args.steps
-            for nprocs in args.ranks:
+            for nprocs in [] if args.no_lammps else args.ranks:
                 if not steps:  # calibrate on one step
                     t1, _ = run_lammps_md(atoms, pot.species, cmds, res.files, 1, nprocs, pre)
                     steps = int(max(2, min(500, 20.0 / max(t1, 1e-6))))
@@ -135,18 +116,20 @@ def main() -> None:
                 row[f"lammps_{nprocs}rank_cpu_use"] = cpu
                 row["steps"] = steps
                 print(json.dumps(row), flush=True)
-        if args.physml:
-            row["physml_us_per_atom_call"] = 1e6 * physml_call(pot, atoms) / len(atoms)
-        if len(args.ranks) > 1 and 1 in args.ranks and 2 in args.ranks:
+        if args.physml or args.no_lammps:
+            wall, cpu = physml_call(pot, atoms)
+            row["physml_us_per_atom_call"] = 1e6 * wall / len(atoms)
+            row["physml_cpu_us_per_atom_call"] = 1e6 * cpu / len(atoms)
+        if not args.no_lammps and 1 in args.ranks and 2 in args.ranks:
             row["speedup_1_to_2"] = row["lammps_1rank_us_per_atom_step"] / row["lammps_2rank_us_per_atom_step"]
         rows.append(row)
         print(json.dumps(row), flush=True)
-    print("\n| case | atoms | LAMMPS 1 rank (µs/atom-step, CPU use) | LAMMPS 2 ranks | speed-up | physml Python (µs/atom-call) |")
+    print("\n| case | atoms | LAMMPS 1 rank (µs/atom-step, CPU use) | LAMMPS 2 ranks | speed-up | physml Python (µs/atom-call, wall / CPU) |")
     print("|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['case']} | {r['atoms']} | {r.get('lammps_1rank_us_per_atom_step', np.nan):.3g} ({r.get('lammps_1rank_cpu_use', np.nan):.0%}) | "
               f"{r.get('lammps_2rank_us_per_atom_step', np.nan):.3g} ({r.get('lammps_2rank_cpu_use', np.nan):.0%}) | {r.get('speedup_1_to_2', np.nan):.2f} | "
-              f"{r.get('physml_us_per_atom_call', np.nan):.3g} |")
+              f"{r.get('physml_us_per_atom_call', np.nan):.3g} / {r.get('physml_cpu_us_per_atom_call', np.nan):.3g} |")
 
 
 if __name__ == "__main__":

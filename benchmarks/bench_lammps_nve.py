@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -24,7 +22,7 @@ from ase.build import bulk
 import physml
 from physml.export.lammps import export_lammps
 from physml.lammps.plugin import build_plugin
-from physml.lammps.runner import _write_data, lammps_env, lmp_executable
+from physml.lammps.runner import run_md
 
 DATA = Path(os.environ.get("PHYSML_DATA_DIR", "../shared/data"))
 
@@ -50,30 +48,16 @@ CASES = {
 
 def nve(atoms, species, pair_commands, files, steps: int, temperature: float, nprocs: int, preamble=()) -> np.ndarray:
     """(step, etotal, temp) every 10 steps of an NVE run."""
-    with tempfile.TemporaryDirectory(prefix="physml-nve-") as tmp:
-        tmp = Path(tmp)
-        for f in files:
-            (tmp / Path(f).name).write_bytes(Path(f).read_bytes())
-        _write_data(tmp / "s.data", atoms, species)
-        script = [
-            "log none", *preamble, "units metal", "atom_style atomic", "boundary p p p", "read_data s.data", *pair_commands,
-            "neighbor 1.0 bin", "neigh_modify every 1 delay 0 check yes",
-            f"velocity all create {2 * temperature} 4928459 mom yes rot yes dist gaussian", "fix 1 all nve", "timestep 0.001",
-            "thermo_style custom step etotal temp", "thermo_modify format float %.15g", "thermo 10", f"run {steps}",
-        ]
-        (tmp / "in.nve").write_text("\n".join(script) + "\n")
-        cmd = [lmp_executable(), "-in", "in.nve", "-nocite"]
-        if nprocs > 1:
-            cmd = [os.path.join(sys.prefix, "bin", "mpiexec"), "-n", str(nprocs)] + cmd
-        r = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, env=lammps_env())
-        if r.returncode != 0:
-            raise RuntimeError((r.stdout + r.stderr)[-3000:])
-        rows = []
-        for line in r.stdout.splitlines():
-            parts = line.split()
-            if len(parts) == 3 and parts[0].isdigit():
-                rows.append([float(x) for x in parts])
-        return np.array(rows)
+    md = [
+        f"velocity all create {2 * temperature} 4928459 mom yes rot yes dist gaussian", "fix 1 all nve", "timestep 0.001",
+        "thermo_style custom step etotal temp", "thermo_modify format float %.15g", "thermo 10", f"run {steps}",
+    ]
+    rows = []
+    for line in run_md(atoms, species, pair_commands, md, files=files, nprocs=nprocs, preamble=preamble).splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[0].isdigit():
+            rows.append([float(x) for x in parts])
+    return np.array(rows)
 
 
 def main() -> None:

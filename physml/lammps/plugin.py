@@ -83,10 +83,49 @@ def cmake_command(build_dir: Path) -> list[str]:
     return cmd
 
 
+def _cache(build: Path) -> dict[str, str]:
+    cache = build / "CMakeCache.txt"
+    out = {}
+    if cache.exists():
+        for line in cache.read_text(errors="replace").splitlines():
+            key, sep, value = line.partition("=")
+            if sep and not line.startswith(("#", "//")):
+                out[key.split(":")[0]] = value
+    return out
+
+
+def _configured_with(build: Path, configure: list[str]) -> bool:
+    """The build directory was configured with the same -D settings (so only make runs)."""
+    cache = _cache(build)
+    if not cache:
+        return False
+    for arg in configure:
+        if arg.startswith("-D"):
+            key, _, value = arg[2:].partition("=")
+            if cache.get(key.split(":")[0]) != value:
+                return False
+    return True
+
+
+def _drop_foreign_cache(build: Path) -> None:
+    """Remove a CMake cache made for another source tree (a moved or copied clone)."""
+    cache = build / "CMakeCache.txt"
+    if not cache.exists():
+        return
+    for line in cache.read_text(errors="replace").splitlines():
+        if line.startswith("CMAKE_HOME_DIRECTORY:INTERNAL="):
+            home = Path(line.split("=", 1)[1])
+            if home.resolve() != source_dir().resolve():
+                cache.unlink()
+                shutil.rmtree(build / "CMakeFiles", ignore_errors=True)
+            return
+
+
 def build_plugin(build_dir: str | os.PathLike | None = None, jobs: int | None = None, quiet: bool = True) -> Path:
     """Configure and compile the plugin; return the path of ``physmlplugin.so``.
 
-    Incremental: an up-to-date build only re-checks timestamps (a second or two).
+    Incremental: CMake is configured again only when the torch, LAMMPS or compiler settings
+    changed; an up-to-date build only re-checks timestamps (a second or two).
     Raises RuntimeError with CMake's output tail when a step fails.
     """
     build = Path(build_dir) if build_dir else default_build_dir()
@@ -96,9 +135,9 @@ def build_plugin(build_dir: str | os.PathLike | None = None, jobs: int | None = 
     env["PATH"] = str(Path(sys.prefix) / "bin") + os.pathsep + env.get("PATH", "")
     with open(build / ".physml-build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        steps = []
-        if not (build / "CMakeCache.txt").exists():
-            steps.append(cmake_command(build))
+        _drop_foreign_cache(build)
+        configure = cmake_command(build)
+        steps = [] if _configured_with(build, configure) else [configure]
         steps.append(["cmake", "--build", str(build), "-j", str(jobs)])
         for cmd in steps:
             r = subprocess.run(cmd, capture_output=quiet, text=True, env=env)

@@ -193,3 +193,37 @@ def run_lammps(
     finally:
         if workdir is None:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run_md(
+    atoms: Atoms,
+    species: Sequence[str],
+    pair_commands: Sequence[str],
+    commands: Sequence[str],
+    files: Sequence[str | os.PathLike] = (),
+    nprocs: int = 1,
+    preamble: Sequence[str] = (),
+    timeout: float = 7200.0,
+) -> str:
+    """Run LAMMPS on one periodic structure: ``preamble``, the structure (types = order of
+    ``species``), ``pair_commands``, a 1 Å skin rebuilt whenever needed, then ``commands``
+    (velocities, fixes, runs). Returns LAMMPS' screen output (thermo lines, timings)."""
+    with tempfile.TemporaryDirectory(prefix="physml-md-") as tmp:
+        tmp = Path(tmp)
+        for f in files:
+            shutil.copy(f, tmp / Path(f).name)
+        _write_data(tmp / "s.data", atoms, species)
+        script = [
+            "log none", *preamble, "units metal", "atom_style atomic", "atom_modify map array", "boundary p p p",
+            "read_data s.data", *pair_commands, "neighbor 1.0 bin", "neigh_modify every 1 delay 0 check yes", *commands,
+        ]
+        (tmp / "in.md").write_text("\n".join(script) + "\n")
+        cmd = [lmp_executable(), "-in", "in.md", "-nocite"]
+        if nprocs > 1:
+            mpiexec = shutil.which("mpiexec") or os.path.join(sys.prefix, "bin", "mpiexec")
+            cmd = [mpiexec, "-n", str(nprocs)] + cmd
+        env = lammps_env()
+        r = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, env=env, timeout=timeout)
+        if r.returncode != 0:
+            raise RuntimeError(f"LAMMPS failed (exit {r.returncode}):\n{(r.stdout + r.stderr)[-3000:]}")
+        return r.stdout
