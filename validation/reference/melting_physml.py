@@ -31,7 +31,7 @@ def main() -> int:
     p.add_argument("t_guess", type=float)
     p.add_argument("--size", type=int, nargs=3, default=[8, 8, 16])
     p.add_argument("--run-ps", type=float, default=15.0)
-    p.add_argument("--window", type=float, nargs="+", default=[0.95, 0.975, 1.0, 1.025, 1.05])
+    p.add_argument("--window", type=float, nargs="+", default=[0.96, 0.98, 1.0, 1.02, 1.04])
     p.add_argument("--dt", type=float, default=2.0)
     p.add_argument("--json", required=True)
     a = p.parse_args()
