@@ -48,10 +48,11 @@ def disabled() -> bool:
     return os.environ.get("PHYSML_NO_EXT", "0").strip().lower() not in ("0", "", "false", "no")
 
 
-def _cflags() -> list[str]:
-    """Compiler flags; AVX2/FMA code only where the CPU has them (torch's own detection),
-    never -march=native, so a build directory shared between machines stays valid (the
-    instruction set is part of the directory name)."""
+def kernel_cflags() -> list[str]:
+    """Compiler flags of the kernels (also for builds outside Python, e.g. a LAMMPS plugin):
+    AVX2/FMA code only where the CPU has them (torch's own detection), never -march=native,
+    so a build directory shared between machines stays valid (the instruction set is part
+    of the directory name)."""
     flags = list(_CFLAGS)
     cap = torch.backends.cpu.get_cpu_capability() if hasattr(torch.backends, "cpu") else "DEFAULT"
     if cap in ("AVX2", "AVX512"):
@@ -63,7 +64,7 @@ def _tag() -> str:
     h = hashlib.sha256()
     for name in _SOURCES + _HEADERS:
         h.update((_SRC / name).read_bytes())
-    h.update(" ".join(_cflags()).encode())
+    h.update(" ".join(kernel_cflags()).encode())
     torch_tag = torch.__version__.replace("+", "_")
     return f"torch{torch_tag}-py{sys.version_info[0]}{sys.version_info[1]}-{h.hexdigest()[:12]}"
 
@@ -98,7 +99,7 @@ def load(verbose: bool = False) -> bool:
         cpp_extension.load(
             name="physml_kernels",
             sources=[str(_SRC / s) for s in _SOURCES],
-            extra_cflags=_cflags(),
+            extra_cflags=kernel_cflags(),
             extra_include_paths=[str(_SRC)],
             build_directory=str(bdir),
             is_python_module=False,

@@ -263,35 +263,23 @@ void pair_gradients(const PairGrad& P, const double* __restrict gA, int S, int t
         const double* __restrict T0 = P.T + (l * P.L2 + mm) * m;  // d^m P_l/dz^m
         const double* __restrict T1 = T0 + m;                     // d^{m+1} P_l/dz^{m+1}
         const double* __restrict ang = (sn ? P.im : P.re) + mm * m;
-        if (mm == 0) {
-            SIMD
-            for (int c = lo; c < hi; ++c) {
-                double C = 0.0, D = 0.0;
-                for (int k = 0; k < ns; ++k) {
-                    C += w[k] * F[k * m + c];
-                    D += w[k] * dF[k * m + c];
-                }
-                guz[c] += C * norm * T1[c] * ang[c];
-                gr[c] += D * norm * T0[c] * ang[c];
+        // ∂/∂x (x+iy)^m = m (x+iy)^{m−1}, ∂/∂y (x+iy)^m = i m (x+iy)^{m−1} (zero for m = 0: the
+        // row pointers then only need to be valid)
+        const double* __restrict ax = (sn ? P.im : P.re) + (mm > 0 ? mm - 1 : 0) * m;
+        const double* __restrict ay = (sn ? P.re : P.im) + (mm > 0 ? mm - 1 : 0) * m;
+        const double sx = mm * norm, sy = (sn ? mm : -mm) * norm;
+        SIMD
+        for (int c = lo; c < hi; ++c) {
+            double C = 0.0, D = 0.0;
+            for (int k = 0; k < ns; ++k) {
+                C += w[k] * F[k * m + c];
+                D += w[k] * dF[k * m + c];
             }
-        } else {
-            // ∂/∂x (x+iy)^m = m (x+iy)^{m−1}, ∂/∂y (x+iy)^m = i m (x+iy)^{m−1}
-            const double* __restrict ax = (sn ? P.im : P.re) + (mm - 1) * m;
-            const double* __restrict ay = (sn ? P.re : P.im) + (mm - 1) * m;
-            const double sx = mm * norm, sy = (sn ? mm : -mm) * norm;
-            SIMD
-            for (int c = lo; c < hi; ++c) {
-                double C = 0.0, D = 0.0;
-                for (int k = 0; k < ns; ++k) {
-                    C += w[k] * F[k * m + c];
-                    D += w[k] * dF[k * m + c];
-                }
-                guz[c] += C * norm * T1[c] * ang[c];
-                gr[c] += D * norm * T0[c] * ang[c];
-                const double CT = C * T0[c];
-                gux[c] += CT * sx * ax[c];
-                guy[c] += CT * sy * ay[c];
-            }
+            guz[c] += C * norm * T1[c] * ang[c];
+            gr[c] += D * norm * T0[c] * ang[c];
+            const double CT = C * T0[c];
+            gux[c] += CT * sx * ax[c];
+            guy[c] += CT * sy * ay[c];
         }
     }
 }

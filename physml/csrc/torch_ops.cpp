@@ -80,6 +80,19 @@ struct Local {
     }
 };
 
+// calls fn(a, lo, n) for every centre atom a with n > 0 pairs [lo, lo + n), its vectors in loc
+template <class Fn>
+void for_each_atom(const PairList& pl, const at::Tensor& vectors, int64_t n_atoms, Local& loc, Fn&& fn) {
+    const double* v = vectors.data_ptr<double>();
+    const int64_t s0 = vectors.stride(0), s1 = vectors.stride(1);
+    for (int64_t a = 0; a < n_atoms; ++a) {
+        const int64_t lo = pl.start[a], n = pl.start[a + 1] - lo;
+        if (n == 0) continue;
+        loc.gather(v, s0, s1, lo, n);
+        fn(a, lo, n);
+    }
+}
+
 physml::GaussianLegendreKernel make_gl(const std::vector<int64_t>& orders, const std::vector<double>& centres,
                                        double width, double cutoff, double smoothing, int64_t n_species) {
     std::vector<int> o(orders.begin(), orders.end());
@@ -99,19 +112,14 @@ std::tuple<at::Tensor, at::Tensor> gl_descriptor(const at::Tensor& vectors, cons
     const auto opts = vectors.options();
     at::Tensor g = at::zeros({n_atoms, kern.n_features()}, opts);
     at::Tensor A = at::zeros({n_atoms, kern.n_angular(), n_species, kern.n_centres()}, opts);
-    const double* v = vectors.data_ptr<double>();
-    const int64_t s0 = vectors.stride(0), s1 = vectors.stride(1);
     double* gp = g.data_ptr<double>();
     double* Ap = A.data_ptr<double>();
     Local loc(pl.max_pairs);
     physml::GaussianLegendreKernel::Buffers buf;
-    for (int64_t a = 0; a < n_atoms; ++a) {
-        const int64_t lo = pl.start[a], n = pl.start[a + 1] - lo;
-        if (n == 0) continue;
-        loc.gather(v, s0, s1, lo, n);
+    for_each_atom(pl, vectors, n_atoms, loc, [&](int64_t a, int64_t lo, int64_t n) {
         kern.forward(static_cast<int>(n), loc.x.data(), loc.y.data(), loc.z.data(), pl.type.data() + lo,
                      Ap + a * kern.moment_size(), gp + a * kern.n_features(), buf);
-    }
+    });
     return {g, A};
 }
 
@@ -130,22 +138,17 @@ at::Tensor gl_descriptor_backward(const at::Tensor& grad_g, const at::Tensor& A,
     const int64_t E = vectors.size(0);
     // every entry is written (zeros for atoms without pairs are not needed: none exist)
     at::Tensor out = at::empty({3, E}, vectors.options());
-    const double* v = vectors.data_ptr<double>();
-    const int64_t s0 = vectors.stride(0), s1 = vectors.stride(1);
     const double* ggp = gg.data_ptr<double>();
     const double* Ap = Ac.data_ptr<double>();
     double* op = out.data_ptr<double>();
     Local loc(pl.max_pairs);
     physml::GaussianLegendreKernel::Buffers buf;
-    for (int64_t a = 0; a < N; ++a) {
-        const int64_t lo = pl.start[a], n = pl.start[a + 1] - lo;
-        if (n == 0) continue;
-        loc.gather(v, s0, s1, lo, n);
+    for_each_atom(pl, vectors, N, loc, [&](int64_t a, int64_t lo, int64_t n) {
         kern.backward(static_cast<int>(n), loc.x.data(), loc.y.data(), loc.z.data(), pl.type.data() + lo,
                       Ap + a * kern.moment_size(), ggp + a * kern.n_features(), loc.gx.data(), loc.gy.data(),
                       loc.gz.data(), buf);
         loc.scatter(op, E, lo, n);
-    }
+    });
     return out.t();
 }
 
@@ -172,23 +175,18 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> pinn_bop(const at::Tensor& vector
     at::Tensor energies = at::zeros({N}, opts);
     at::Tensor dv = at::empty({grad_vectors ? 3 : 0, grad_vectors ? E : 0}, opts);  // every entry is written
     at::Tensor dp = grad_params ? at::zeros({N, P}, opts) : at::empty({0}, opts);
-    const double* v = vectors.data_ptr<double>();
-    const int64_t s0 = vectors.stride(0), s1 = vectors.stride(1);
     const double* pp = pc.data_ptr<double>();
     double* ep = energies.data_ptr<double>();
     double* dvp = grad_vectors ? dv.data_ptr<double>() : nullptr;
     double* dpp = grad_params ? dp.data_ptr<double>() : nullptr;
     Local loc(pl.max_pairs);
     physml::PinnBOPKernel::Buffers buf;
-    for (int64_t a = 0; a < N; ++a) {
-        const int64_t lo = pl.start[a], n = pl.start[a + 1] - lo;
-        if (n == 0) continue;
-        loc.gather(v, s0, s1, lo, n);
+    for_each_atom(pl, vectors, N, loc, [&](int64_t a, int64_t lo, int64_t n) {
         ep[a] = kern.energy(static_cast<int>(n), loc.x.data(), loc.y.data(), loc.z.data(), pl.type.data() + lo,
                             pp + a * P, grad_vectors ? loc.gx.data() : nullptr, loc.gy.data(), loc.gz.data(),
                             grad_params ? dpp + a * P : nullptr, buf);
         if (grad_vectors) loc.scatter(dvp, E, lo, n);
-    }
+    });
     return {energies, dv.t(), dp};
 }
 
