@@ -143,36 +143,14 @@ def test_cli_quick_run(tmp_path, potentials_dir, capsys):
     assert main(["validate", str(potentials_dir / "Al99.eam.alloy"), "--suite", str(tmp_path / "missing.toml"), "--out", str(out)]) == 2
 
 
-FIT = """
-seed = 3
-output = "{out}"
-[data]
-train = "{data}"
-reference_energies = {{Cu = 0.0}}
-[data.split]
-kind = "stratified"
-fractions = [0.8, 0.2]
-[model]
-species = ["Cu"]
-[[model.terms]]
-kind = "morse"
-config = {{cutoff = 5.0, smoothing = 1.0}}
-initial = {{D = {D}, alpha = 1.5, r0 = 2.5}}
-[optimizer]
-baseline_epochs = 3
-batch_size = 4
-learning_rate = 0.01
-"""
-
-
 def test_holdout_table_fits_without_the_group(tmp_path, capsys):
-    from tests.test_fit_cli import _data
+    from tests.test_fit_cli import CONFIG, _data
 
     data = _data(tmp_path)
     cfgs = []
     for k, D in enumerate((0.3, 0.2)):
         c = tmp_path / f"m{k}.toml"
-        c.write_text(FIT.format(out=tmp_path / f"unused{k}", data=data, D=D))
+        c.write_text(CONFIG.format(out=tmp_path / f"unused{k}", data=data, epochs=3).replace("D = 0.3", f"D = {D}").replace("[0.6, 0.2, 0.2]", "[0.8, 0.2]"))
         cfgs.append(str(c))
     out = tmp_path / "holdout"
     assert main(["validate", "--holdout", *cfgs, "--groups", "g1", "--out", str(out), "--compare-labels", "morse_a", "morse_b"]) == 0

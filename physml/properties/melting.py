@@ -36,7 +36,7 @@ from ase.md.langevin import Langevin
 from ase.md.velocitydistribution import thermalize_momenta
 
 from physml.properties.crystal import Crystal
-from physml.properties.md import MDSettings, WithStress, run_npt, thermalise
+from physml.properties.md import MDSettings, run_npt, thermalise
 from physml.properties.order import order_parameter
 from physml.properties.result import Check, Result
 

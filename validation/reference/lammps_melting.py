@@ -15,7 +15,6 @@ constant is LAMMPS' own zero-pressure value (box/relax).
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import subprocess
@@ -97,17 +96,10 @@ def run(potential: str, element: str, lattice: str, a_guess: float, t_guess: flo
 
 
 def main() -> int:
-    p = argparse.ArgumentParser()
-    p.add_argument("potential")
-    p.add_argument("element")
-    p.add_argument("lattice")
-    p.add_argument("a_guess", type=float)
-    p.add_argument("t_guess", type=float)
-    p.add_argument("--size", type=int, nargs=3, default=[8, 8, 16])
-    p.add_argument("--run-ps", type=float, default=15.0)
-    p.add_argument("--window", type=float, nargs="+", default=[0.96, 0.98, 1.0, 1.02, 1.04])
+    from melting_physml import arguments
+
+    p = arguments()
     p.add_argument("--temperatures", type=float, nargs="+")
-    p.add_argument("--json", required=True)
     a = p.parse_args()
     s = Coexistence(size=tuple(a.size), run_ps=a.run_ps, window=tuple(a.window), temperatures=a.temperatures)
     out = run(a.potential, a.element, a.lattice, a.a_guess, a.t_guess, s)

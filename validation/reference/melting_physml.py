@@ -22,7 +22,8 @@ from physml.properties.md import MDSettings  # noqa: E402
 from physml.properties.melting import Coexistence, melting_temperature  # noqa: E402
 
 
-def main() -> int:
+def arguments() -> argparse.ArgumentParser:
+    """The options shared with lammps_melting.py (same protocol, same parameters)."""
     p = argparse.ArgumentParser()
     p.add_argument("potential")
     p.add_argument("element")
@@ -32,8 +33,13 @@ def main() -> int:
     p.add_argument("--size", type=int, nargs=3, default=[8, 8, 16])
     p.add_argument("--run-ps", type=float, default=15.0)
     p.add_argument("--window", type=float, nargs="+", default=[0.96, 0.98, 1.0, 1.02, 1.04])
-    p.add_argument("--dt", type=float, default=2.0)
     p.add_argument("--json", required=True)
+    return p
+
+
+def main() -> int:
+    p = arguments()
+    p.add_argument("--dt", type=float, default=2.0)
     a = p.parse_args()
     import torch
 
