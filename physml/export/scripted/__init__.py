@@ -86,9 +86,14 @@ def build_exported(potential, kernels: bool = False) -> ExportedPotential:
         kernel_desc = isinstance(getattr(provider, "descriptor", None), KernelGaussianLegendre)
         cls = KernelDescriptorComponent if kernel_desc else ScriptedComponent
         comps.append(cls(provider, ScriptedLayout(c.provider.layout), term, c.provider.layout.size))
+    # the pair vectors need autograd unless every component reads them only through kernels
+    kernel_only = all(
+        isinstance(c.term, KernelPinnBOP) and (isinstance(c, KernelDescriptorComponent) or isinstance(c.provider, ScriptedConstant))
+        for c in comps
+    )
     return ExportedPotential(
         potential.species, potential.cutoff, comps, potential.reference_energies, potential.chunk_atoms or 500,
-        __version__, model_hash(potential), kernels,
+        __version__, model_hash(potential), kernels, autograd_pairs=not kernel_only,
     )
 
 

@@ -87,7 +87,7 @@ class KernelDescriptorComponent(ScriptedComponent):
 
 
 class ExportedPotential(nn.Module):
-    def __init__(self, species: List[str], cutoff: float, components: List[ScriptedComponent], reference_energies: Tensor, chunk_atoms: int, physml_version: str, model_hash: str, uses_kernels: bool = False):
+    def __init__(self, species: List[str], cutoff: float, components: List[ScriptedComponent], reference_energies: Tensor, chunk_atoms: int, physml_version: str, model_hash: str, uses_kernels: bool = False, autograd_pairs: bool = True):
         super().__init__()
         self.species: List[str] = list(species)
         self.cutoff = float(cutoff)
@@ -96,6 +96,8 @@ class ExportedPotential(nn.Module):
         self.physml_version = str(physml_version)
         self.model_hash = str(model_hash)
         self.uses_kernels = bool(uses_kernels)
+        #: False when only C++ kernels read the pair vectors (they return their own derivatives)
+        self.autograd_pairs = bool(autograd_pairs)
         self.components = nn.ModuleList(components)
         self.register_buffer("reference_energies", reference_energies.detach().to(torch.float64).clone())
 
@@ -105,9 +107,14 @@ class ExportedPotential(nn.Module):
     @torch.jit.export
     def energy_and_gradient(self, vectors: Tensor, centre: Tensor, species_centre: Tensor, species_neighbour: Tensor) -> Tuple[Tensor, Tensor]:
         fixed = vectors.detach()
-        v = fixed.clone().requires_grad_(True)
-        pairs = PairList(v, torch.sqrt((v * v).sum(1)), centre, species_neighbour)
-        plain = PairList(fixed, pairs.distances.detach(), centre, species_neighbour)
+        if self.autograd_pairs:
+            v = fixed.clone().requires_grad_(True)
+            pairs = PairList(v, torch.sqrt((v * v).sum(1)), centre, species_neighbour)
+            plain = PairList(fixed, pairs.distances.detach(), centre, species_neighbour)
+        else:  # only kernels read the pairs: no distances, no autograd through the vectors
+            v = fixed
+            pairs = PairList(fixed, torch.zeros([0], dtype=fixed.dtype, device=fixed.device), centre, species_neighbour)
+            plain = pairs
         e = self.reference_energies[species_centre]
         leaves: List[Tensor] = []
         moments: List[Tensor] = []
@@ -121,15 +128,19 @@ class ExportedPotential(nn.Module):
             leaves.append(g)
             moments.append(m)
         if e.requires_grad:
-            inputs: List[Tensor] = [v]
+            inputs: List[Tensor] = []
+            if self.autograd_pairs:
+                inputs.append(v)
             for g in leaves:
                 if g.requires_grad:
                     inputs.append(g)
             grads = torch.autograd.grad([e.sum()], inputs, allow_unused=True)
-            gv = grads[0]
-            if gv is not None:
-                grad = grad + gv
-            k = 1
+            k = 0
+            if self.autograd_pairs:
+                gv = grads[0]
+                if gv is not None:
+                    grad = grad + gv
+                k = 1
             for c, part in enumerate(self.components):
                 if leaves[c].requires_grad:
                     gg = grads[k]
