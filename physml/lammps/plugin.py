@@ -78,7 +78,7 @@ def cmake_command(build_dir: Path) -> list[str]:
     from physml import ext
 
     # physml's C++ kernels are compiled in with the flags physml.ext builds them with
-    flags = [f for f in ext._cflags() if not f.startswith("-std=")]
+    flags = [f for f in ext.kernel_cflags() if not f.startswith("-std=")]
     cmd.append(f"-DPHYSML_KERNEL_FLAGS={';'.join(flags)}")
     return cmd
 
