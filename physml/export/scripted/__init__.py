@@ -91,8 +91,12 @@ def build_exported(potential, kernels: bool = False) -> ExportedPotential:
         isinstance(c.term, KernelPinnBOP) and (isinstance(c, KernelDescriptorComponent) or isinstance(c.provider, ScriptedConstant))
         for c in comps
     )
+    # centre atoms per call of the pair style: the torch path keeps memory bounded with
+    # physml's chunk size; kernel-only models hold little per atom, so larger chunks cost
+    # less per-call overhead
+    chunk = max(potential.chunk_atoms or 500, 4000) if kernel_only else (potential.chunk_atoms or 500)
     return ExportedPotential(
-        potential.species, potential.cutoff, comps, potential.reference_energies, potential.chunk_atoms or 500,
+        potential.species, potential.cutoff, comps, potential.reference_energies, chunk,
         __version__, model_hash(potential), kernels, autograd_pairs=not kernel_only,
     )
 
