@@ -207,34 +207,26 @@ def write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _calculator(model: Any):
-    """An ASE calculator for a model path, a physml Potential, or a calculator itself."""
+def _calculator(model: Any, species: Sequence[str]):
+    """An ASE calculator for a model path, a physml Potential, or a calculator itself;
+    multi-element setfl files are read for the suite's species only."""
     from ase.calculators.calculator import BaseCalculator
 
     if isinstance(model, BaseCalculator):
         return model
     import physml
 
-    pot = model if isinstance(model, physml.Potential) else physml.load(model, **_load_kwargs(model))
-    return physml.Calculator(pot)
-
-
-_SPECIES: list[str] = []
-
-
-def _load_kwargs(path) -> dict:
-    name = str(path).lower()
-    if (name.endswith(".eam.alloy") or name.endswith(".eam.fs")) and _SPECIES:
-        return {"elements": list(_SPECIES)}
-    return {}
+    if isinstance(model, physml.Potential):
+        return physml.Calculator(model)
+    name = str(model).lower()
+    kwargs = {"elements": list(species)} if name.endswith((".eam.alloy", ".eam.fs")) else {}
+    return physml.Calculator(physml.load(model, **kwargs))
 
 
 def run_model(model: Any, suite: Suite, quick: bool = False, progress: bool = True) -> dict:
     """Compute the suite's properties (and scans) for one model; returns its JSON record
     together with the results' plot data under ``"_data"``."""
-    global _SPECIES
-    _SPECIES = suite.material.species
-    calc = _calculator(model)
+    calc = _calculator(model, suite.material.species)
     material = suite.to_material()
     ctx = Context(calc, material)
     entries = suite.entries(quick)
