@@ -111,7 +111,8 @@ def _main_style(comp, pot: Potential, out: Path, stem: str, nr, nrho, tol: float
         from physml.io.tersoff import write_tersoff
 
         name = f"{stem}.tersoff"
-        write_tersoff(pot.__class__(species, [comp]), out / name)
+        with torch.no_grad():
+            write_tersoff(pot.__class__(species, [comp]), out / name)
         style = "tersoff"
     elif isinstance(term, MEAM):
         from physml.io.meam import write_meam
