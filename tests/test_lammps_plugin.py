@@ -200,6 +200,25 @@ def test_unsupported_kind_is_named(tmp_path):
 
 
 @pytest.mark.lammps
+def test_snippet_is_a_working_include(plugin, lammps, tmp_path):
+    """`physml export` + `include physml.lmp` after read_data is all a LAMMPS input needs
+    (the snippet loads the built plugin; loading it again for a second structure works)."""
+    from physml.cli import main
+
+    pot = pinn_bop_alloy()
+    physml.save(pot, tmp_path / "model")
+    assert main(["export", str(tmp_path / "model"), "--route", "plugin", "--out", str(tmp_path / "out")]) == 0
+    snippet = tmp_path / "out" / "physml.lmp"
+    lines = snippet.read_text().splitlines()
+    assert lines[0] == "# species: Al Cu" and f"plugin load {plugin}" in lines
+    assert any(ln.startswith("# model sha256: ") for ln in lines) and "mass 2 63.546" in lines
+    structs = list(verification_set(pot.species, "fcc", 3.9).values())[:2]
+    got = lammps.run_lammps(structs, pot.species, ["include physml.lmp"], files=[snippet, tmp_path / "out" / "AlCu.pt"])
+    for at, m, r in zip(structs, pot.evaluate(structs), got):
+        _compare(m, r, len(at), "include physml.lmp")
+
+
+@pytest.mark.lammps
 def test_pair_coeff_errors_are_clear(plugin, lammps, tmp_path):
     pot = pinn_eam()
     res = export_lammps(pot, tmp_path, route="plugin")
