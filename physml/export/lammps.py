@@ -13,12 +13,16 @@ Routes:
 
 * ``native`` — analytic models with constant parameters as LAMMPS' own pair styles:
   tabulated/analytic EAM → ``eam/alloy`` (or ``eam/fs``) setfl, Tersoff → ``tersoff``,
-  ZBL → ``hybrid/overlay … zbl``, imported MEAM → ``meam`` library + parameter files.
+  imported MEAM → ``meam`` library + parameter files, pair terms → ``table``, ZBL → ``zbl``,
+  several of them → ``hybrid/overlay`` (:mod:`physml.export.native`); tabulated grids are
+  chosen by the measured tabulation error (:mod:`physml.export.tabulation`).
 * ``pinn`` — PINN bond-order models → the ``.pinn`` file of the authors' ``pair_style pinn``.
 * ``plugin`` — any physml model → a TorchScript model for the physml LAMMPS plugin
-  (``plugin load``, ``pair_style physml``).
+  (``plugin load``, ``pair_style physml``; :mod:`physml.export.torchscript`).
 
-Without ``route`` the most native route that represents the model exactly is chosen.
+Without ``route`` the native route is chosen when it can represent the model (exactly, or
+tabulated within the tolerance), then ``pinn`` for a single PINN bond-order term, else
+``plugin``.
 """
 
 from __future__ import annotations
