@@ -52,39 +52,35 @@ inline void pinn_cutoff(double r, double rc, double h, double& fc, double& dfc) 
     dfc = in ? (4.0 / h) * z2 * z * inv * inv : 0.0;
 }
 
-/// exp(x) to ≤ 2 ulp (x clamped to [−708, 709]; below −708 the result is e^{−708}, i.e. 0 for
-/// every use here) written with arithmetic and integer bit operations only, so that loops
-/// calling it are auto-vectorised. glibc's vector exp is only available under -ffast-math,
-/// which would also relax the rest of the arithmetic; this keeps IEEE semantics elsewhere.
-inline double vexp(double x) {
+/// exp(x) to ≤ 2 ulp for −708 ≤ x ≤ 709 (no range check: the caller guarantees the range),
+/// written with arithmetic and integer bit operations only, so that loops calling it are
+/// auto-vectorised. glibc's vector exp is only available under -ffast-math, which would also
+/// relax the rest of the arithmetic; this keeps IEEE semantics elsewhere.
+inline double vexp_in_range(double x) {
     const double log2e = 1.4426950408889634, ln2hi = 6.93147180369123816490e-01, ln2lo = 1.90821492927058770002e-10;
     const double shifter = 6755399441055744.0;  // 1.5·2^52: adding it rounds to an integer
-    x = x < -708.0 ? -708.0 : (x > 709.0 ? 709.0 : x);
     double kd = x * log2e + shifter;
     int64_t kb;
     __builtin_memcpy(&kb, &kd, 8);
     kd -= shifter;
     const double r = (x - kd * ln2hi) - kd * ln2lo;  // |r| ≤ ln2/2
-    // e^r by its Taylor series to r^13 (truncation < 1e-17 relative)
-    double q = 1.0 / 6227020800.0;
-    q = q * r + 1.0 / 479001600.0;
-    q = q * r + 1.0 / 39916800.0;
-    q = q * r + 1.0 / 3628800.0;
-    q = q * r + 1.0 / 362880.0;
-    q = q * r + 1.0 / 40320.0;
-    q = q * r + 1.0 / 5040.0;
-    q = q * r + 1.0 / 720.0;
-    q = q * r + 1.0 / 120.0;
-    q = q * r + 1.0 / 24.0;
-    q = q * r + 1.0 / 6.0;
-    q = q * r + 0.5;
-    q = q * r + 1.0;
-    q = q * r + 1.0;
+    // e^r by its Taylor series to r^13 (truncation < 1e-17 relative): the terms r^4..r^13 by
+    // Estrin's scheme (a short dependency chain), the leading ones by Horner's (accuracy)
+    const double r2 = r * r, r4 = r2 * r2;
+    const double p45 = 1.0 / 24.0 + r * (1.0 / 120.0), p67 = 1.0 / 720.0 + r * (1.0 / 5040.0);
+    const double p89 = 1.0 / 40320.0 + r * (1.0 / 362880.0), pab = 1.0 / 3628800.0 + r * (1.0 / 39916800.0);
+    const double pcd = 1.0 / 479001600.0 + r * (1.0 / 6227020800.0);
+    const double h = (p45 + r2 * p67) + r4 * ((p89 + r2 * pab) + r4 * pcd);
+    const double q = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * h)));
     const int64_t eb = (kb - 0x4338000000000000LL + 1023) << 52;  // 2^k
     double scale;
     __builtin_memcpy(&scale, &eb, 8);
     return q * scale;
 }
+
+/// exp(x) to ≤ 2 ulp, x clamped to [−708, 709] (below −708 the result is e^{−708}, i.e. 0 for
+/// every use here); vectorises as vexp_in_range.
+inline double vexp(double x) { return vexp_in_range(x < -708.0 ? -708.0 : (x > 709.0 ? 709.0 : x)); }
 
 /// Gaussian–Legendre descriptors of one centre atom (Purja Pun et al. 2019/2020):
 ///   g^{(l,m)}_{b(t_j,t_k)} = Σ_j Σ_k P_l(cos θ_jik) f_m(r_ij) f_m(r_ik)   (k = j included)
@@ -163,10 +159,10 @@ class PinnBOPKernel {
 
     /// Scratch buffers reused across atoms (no allocation per atom once grown).
     struct Buffers {
-        std::vector<double> rall, x, y, z, r, ux, uy, uz, gx, gy, gz;  // neighbours, sorted by distance
-        std::vector<double> fc, dfc, S, w, b, dbdz, att, rep, dS, dfc_total, dr, gux, guy, guz, dw;  // per bond
-        std::vector<double> t_s, t_gx, t_glam, t_dx, t_dy, t_dz;  // per screening triplet
-        std::vector<int> perm, type, bin_start, bond, t_start, t_k;
+        std::vector<double> rall, x, y, z, r, ux, uy, uz, P, Q, gx, gy, gz, cu;  // neighbours, sorted by distance
+        std::vector<double> fc, dfc, S, w, b, dbdz, att, rep, dS, dfc_total, dr, gux, guy, guz, dw, lam;  // per bond
+        std::vector<double> t_s1, t_s2, t_g1, t_g2, t_d1, t_d2, t_ir, t_l1, t_l2;  // per screening pair (j, k)
+        std::vector<int> perm, type, bin_start, kend, o_start, o_k;
         std::vector<int64_t> mask;
         std::vector<double> moments;  // (2, S, 13): M (9), V (3), m0 per species of k; their gradients
     };
