@@ -113,3 +113,17 @@ def test_descriptor_scales_give_unit_rms_inputs():
     # a provider that already has its scales (an inherited or imported model) keeps them
     assert fit_descriptor_scales(pot, labelled(3, 9)) == []
     assert torch.equal(prov.scale, scale)
+
+
+def test_resumed_cosine_stage_of_another_length_follows_the_new_schedule(tmp_path):
+    import math
+
+    data = labelled(6, 3)
+    pot = pinn_morse()
+    Trainer(pot, data, None, LossWeights(), batch_size=3, seed=5, scheduler="cosine", learning_rate=0.01, checkpoint=tmp_path / "ck.pt").run("network", epochs=4)
+    tr = Trainer(pinn_morse(), data, None, LossWeights(), batch_size=3, seed=5, scheduler="cosine", learning_rate=0.01)
+    tr.load_checkpoint(tmp_path / "ck.pt", epochs={"network": 10})  # the stage grew from 4 to 10 epochs
+    h = tr.run("network", epochs=10)
+    for rec in h.epochs[4:]:
+        # the lr after epoch e is the closed-form cosine of the 10-epoch stage
+        assert rec["lr"] == pytest.approx(0.01 * (1 + math.cos(math.pi * rec["epoch"] / 10)) / 2, rel=1e-9, abs=1e-15)

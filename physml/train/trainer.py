@@ -477,8 +477,15 @@ class Trainer:
             self.optimizer.load_state_dict(state["optimizer"])
         if state.get("scheduler") is not None and self.scheduler is not None:
             self.scheduler.load_state_dict(state["scheduler"])
-            if n and isinstance(self.scheduler, torch.optim.lr_scheduler.CosineAnnealingLR):
-                self.scheduler.T_max = max(int(n), 1)
+            sch = self.scheduler
+            if n and isinstance(sch, torch.optim.lr_scheduler.CosineAnnealingLR) and sch.T_max != max(int(n), 1):
+                # a stage of another length: put the learning rate on the closed-form cosine of
+                # the new length (the scheduler's recursive update continues from the current lr)
+                sch.T_max = max(int(n), 1)
+                t = min(sch.last_epoch, sch.T_max)
+                for g, base in zip(self.optimizer.param_groups, sch.base_lrs):
+                    g["lr"] = sch.eta_min + (base - sch.eta_min) * (1 + math.cos(math.pi * t / sch.T_max)) / 2
+                sch._last_lr = [g["lr"] for g in self.optimizer.param_groups]
         self.epoch = int(state["epoch"])
         self.history.epochs = list(state["history"])
         self.wall = float(state.get("wall", 0.0))
