@@ -131,7 +131,7 @@ class InheritedPhysicsInformed(ParameterProvider):
     def forward(self, graph) -> torch.Tensor:
         G = self.descriptor(graph)
         sp = graph.species
-        N, P = G.shape[0], self.layout.size
+        P = self.layout.size
         raw = torch.where(self.owned[sp], torch.zeros((), dtype=G.dtype, device=G.device), self.p0[sp])
         for a, elem in enumerate(self.elementals):
             idx = torch.nonzero(sp == a, as_tuple=True)[0]
