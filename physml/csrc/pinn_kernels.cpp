@@ -452,6 +452,10 @@ constexpr double kTinyDistance = 1e-30;
 // e^{−λ r} needs no range check for λ rc < 100. Entries k ≤ j of a bond's aligned block get
 // x = 2 rc (s = 1) and r_jk = rc.
 constexpr double kPadding = 2.5, kMaskedX = 2.0;
+constexpr int kPad = 8;
+// how much looser (Å) the single-precision candidate test is than x < rc: far more than its
+// rounding errors (coordinates below 1.5 rc, ≲ 1e-6 Å; r_jk² ≲ 1e-3 Å²)
+constexpr double kTestMargin = 0.05;
 
 // Neighbours of atom i in distance order (bonds r < rc first), structure of arrays.
 struct Sorted {
@@ -468,20 +472,24 @@ struct Sorted {
 // pair k > j, a triplet with x ≥ rc simply giving s = 1 (most pairs have one or both
 // triplets inside; the loop stays contiguous). A neighbour k beyond rc only screens
 // (i; j, k), and only if r_ik < r_ij + rc/2 (x ≥ 2(r_ik − r_ij)); those candidates (kend[j])
-// are tested without sqrt (x < rc ⟺ r_jk < t = rc + r_ij − r_ik, t > 0) and compacted first,
-// as few of them pass; their mirror triplet (i; k, j) is evaluated too but discarded (k is
-// not a bond). Three passes, each a simple vectorised loop with short dependency chains:
-//   1. per bond j, its entries (j, k): r_jk, x_ijk, x_ikj and the two exponentials;
-//   2. over all entries of the atom at once: the two factors s and their log-derivatives
-//      (one division per entry);
-//   3. per bond j: the products S_ij and S_ik, and Σ d log|s|/dλ.
-// Bond j's entries are the neighbours k in [4⌊(j + 1)/4⌋, ka), ka = nb rounded up to a multiple
-// of 4: whole aligned blocks of 4 (no scalar remainder loops, and the accumulations into
-// S_ik, Σ_k and the gradients of k reuse the same aligned vectors from one bond to the next,
-// which store-to-load forwarding needs). The entries k ≤ j get x = far away (s = 1); the last
+// are tested without sqrt (x < rc ⟺ r_jk < t = rc + r_ij − r_ik, t > 0) and compacted, as
+// few of them pass.
+//
+// Bond j's pair entries are the neighbours k in [4⌊(j + 1)/4⌋, ka), ka = nb rounded up to a
+// multiple of 4: whole aligned blocks of 4 (no scalar remainder loops, and the accumulations
+// into S_ik, Σ_k and the gradients of k reuse the same aligned vectors from one bond to the
+// next, which store-to-load forwarding needs). The entries k ≤ j get x = 2 rc (s = 1); the last
 // ones may run past the bonds into the neighbours beyond rc (whose (i; j, k) is then done here
-// and not among the compacted ones) or into the far-away padding entries. Compacted lists are
-// padded with a far-away entry.
+// and not among the compacted ones; the mirror triplet is discarded) or into the padding
+// entries. The compacted entries are padded to a multiple of 4 with a padding entry.
+//
+// The bonds are processed in tiles of about kTile pair entries (their data stay in L1), each
+// in simple vectorised loops with short dependency chains:
+//   1. per bond j: r_jk, x_ijk, x_ikj of its pair entries; the test and compaction of the
+//      neighbours beyond rc;
+//   2. over all entries of the tile: the compacted entries' geometry, the exponentials, the
+//      factors s and their log-derivatives (one division per entry);
+//   3. per bond j: the products S_ij, S_ik and Σ d log|s|/dλ.
 //
 // kFact (one species, 0 ≤ λ, λ rc < 100): e^{−λx_ijk} = e^{−λ r_jk} e^{−λ r_ik} e^{λ r_ij} with
 // the per-neighbour tables P = e^{−λr}, Q = e^{λr}, so one exponential per pair serves both
@@ -490,6 +498,7 @@ struct Sorted {
 // as accurate as e^{−λx} of the rounded x itself. Otherwise (several species: λ_i[t_j][t_k]
 // and λ_i[t_k][t_j] may differ) each triplet has its own exponential. kSafe: some λ < 0.
 inline int bond_first(int j) { return (j + 1) & ~3; }
+constexpr int kTile = 512;
 
 template <bool kFact, bool kSafe, bool kGrad>
 void screening_forward(const Sorted& a, const double* __restrict P, const double* __restrict Q,
@@ -500,28 +509,35 @@ void screening_forward(const Sorted& a, const double* __restrict P, const double
     const int* __restrict type = a.type;
     const int* __restrict kend = B.kend.data();
     double* __restrict Sb = B.S.data();
-    double* __restrict Lam = B.lam.data();  // (m + 4, S): Σ_k d log|s_ijk|/dλ per species of k
-    // per entry; pass 2 overwrites x1, x2 with s1, s2 and e1, e2 with d log|s|/dx
+    double* __restrict Lam = B.lam.data();  // (m + kPad, S): Σ_k d log|s_ijk|/dλ per species of k
+    // per entry: x_ijk, x_ikj (then s), e (then d log|s|/dx), r_jk (then d log|s|/dλ), λ
     double *__restrict X1 = B.t_s1.data(), *__restrict X2 = B.t_s2.data(), *__restrict E1 = B.t_g1.data(),
            *__restrict E2 = B.t_g2.data(), *__restrict D1 = B.t_d1.data(), *__restrict D2 = B.t_d2.data(),
            *__restrict IR = B.t_ir.data(), *__restrict L1 = B.t_l1.data(), *__restrict L2 = B.t_l2.data();
     int *__restrict ok = B.o_k.data(), *__restrict ostart = B.o_start.data();
-    int64_t* __restrict mask = B.mask.data();
+    const float *__restrict xf = B.xf.data(), *__restrict yf = B.yf.data(), *__restrict zf = B.zf.data(),
+                *__restrict rf = B.rf.data();
+    uint8_t* __restrict gbits = B.gbits.data();
     const double lam0 = lam[0];
     double lcol[kMaxSpecies];
     const int ka = (nb + 3) & ~3;
     int NA = 0;
     for (int j = 0; j < nb; ++j) NA += ka - bond_first(j);
-    // ---- pass 1 ----
+    std::fill(Sb, Sb + a.m + kPad, 1.0);
+    if (kGrad) std::fill(Lam, Lam + static_cast<size_t>(a.m + kPad) * S, 0.0);
     int base = 0, no = NA;
-    for (int j = 0; j < nb; ++j) {
-        const double xj = x[j], yj = y[j], zj = z[j], rj = r[j];
-        const int tj = type[j];
-        const double* __restrict lrow = lam + tj * S;  // λ_i[t_j][·]
-        for (int t = 0; t < S; ++t) lcol[t] = lam[t * S + tj];  // λ_i[·][t_j]
-        const double Pj = kFact ? P[j] : 0.0, Qj = kFact ? Q[j] : 0.0;
-        const int k0 = bond_first(j), na = ka - k0;
-        {
+    for (int j0 = 0; j0 < nb;) {
+        // ---- 1. the tile's bonds j0 ≤ j < j1 ----
+        const int a0 = base, b0 = no;
+        int j1 = j0;
+        for (; j1 < nb && base - a0 < kTile; ++j1) {
+            const int j = j1;
+            const double xj = x[j], yj = y[j], zj = z[j], rj = r[j];
+            const int tj = type[j];
+            const double* __restrict lrow = lam + tj * S;  // λ_i[t_j][·]
+            for (int t = 0; t < S; ++t) lcol[t] = lam[t * S + tj];  // λ_i[·][t_j]
+            const double Pj = kFact ? P[j] : 0.0, Qj = kFact ? Q[j] : 0.0;
+            const int k0 = bond_first(j), na = ka - k0;
             const double* __restrict xk = x + k0;
             const double* __restrict yk = y + k0;
             const double* __restrict zk = z + k0;
@@ -551,133 +567,159 @@ void screening_forward(const Sorted& a, const double* __restrict P, const double
                 d[t] = rc;
                 x1[t] = x2[t] = kMaskedX * rc;
             }
-        }
-        base += na;
-        // neighbours k beyond rc (not yet done above): test, compact, then as above
-        ostart[j] = no;
-        const int ke = kend[j];
-        if (ke > ka) {
-            const double tb = rc + rj;
-            SIMD
-            for (int k = ka; k < ke; ++k) {
-                const double t = tb - r[k];
-                const double ex = x[k] - xj, ey = y[k] - yj, ez = z[k] - zj;
-                const double d2 = ex * ex + ey * ey + ez * ez;
-                mask[k] = (t > 0.0) & (d2 < t * t);
-            }
-            const int lo = no;
-            int k = ka;
-            for (; k + 4 <= ke; k += 4) {
-                ok[no] = k;
-                no += static_cast<int>(mask[k]);
-                ok[no] = k + 1;
-                no += static_cast<int>(mask[k + 1]);
-                ok[no] = k + 2;
-                no += static_cast<int>(mask[k + 2]);
-                ok[no] = k + 3;
-                no += static_cast<int>(mask[k + 3]);
-            }
-            for (; k < ke; ++k) {
-                ok[no] = k;
-                no += static_cast<int>(mask[k]);
-            }
-            for (; (no - lo) & 3; ++no) ok[no] = a.m;  // padding: a far-away entry
-            SIMD
-            for (int q = lo; q < no; ++q) {
-                const int kk = ok[q];
-                const double ex = x[kk] - xj, ey = y[kk] - yj, ez = z[kk] - zj;
-                const double rjk = std::sqrt(ex * ex + ey * ey + ez * ez);
-                D1[q] = rjk;
-                X1[q] = r[kk] + rjk - rj;
-                X2[q] = rj + rjk - r[kk];
-                if (kFact) {
-                    E1[q] = P[kk] * Qj;
-                    E2[q] = 0.0;
-                } else {
-                    L1[q] = lrow[type[kk]];
-                    L2[q] = 0.0;
+            base += na;
+            // neighbours k beyond rc not done above: a test in single precision (8 per vector)
+            // that is looser by kTestMargin than x < rc (the evaluation is exact: a candidate
+            // with x ≥ rc gives s = 1), one bit per candidate in groups of 8, over whole
+            // groups (the k ≥ kend[j] fail it), then the compaction of the set bits, packed as
+            // j·2^16 + k
+            ostart[j] = no;
+            const int ng = (kend[j] - ka + 7) >> 3;
+            if (ng > 0) {
+                const float tb = static_cast<float>(rc + rj + kTestMargin), xjf = static_cast<float>(xj),
+                            yjf = static_cast<float>(yj), zjf = static_cast<float>(zj);
+                for (int g = 0; g < ng; ++g) {
+                    const int kb = ka + 8 * g;
+                    unsigned bits = 0;
+#pragma omp simd reduction(| : bits)
+                    for (int l = 0; l < 8; ++l) {
+                        const float t = tb - rf[kb + l];
+                        const float ex = xf[kb + l] - xjf, ey = yf[kb + l] - yjf, ez = zf[kb + l] - zjf;
+                        const float d2 = ex * ex + ey * ey + ez * ez;
+                        bits |= static_cast<unsigned>((t > 0.0f) & (d2 < t * t)) << l;
+                    }
+                    gbits[g] = static_cast<uint8_t>(bits);
+                }
+                for (int g = ng; g < ((ng + 7) & ~7); ++g) gbits[g] = 0;
+                const int jk = j << 16;
+                for (int g = 0; g < ng; g += 8) {
+                    uint64_t word;
+                    __builtin_memcpy(&word, gbits + g, 8);  // bit l: candidate ka + 8g + l
+                    for (; word; word &= word - 1) ok[no++] = jk | (ka + 8 * g + __builtin_ctzll(word));
                 }
             }
         }
-    }
-    ostart[nb] = no;
-    // ---- pass 2: all entries ----
-    SIMD
-    for (int p = 0; p < no; ++p) {
-        if (kFact) {
-            const double E = vexp_in_range(-lam0 * D1[p]);  // λ r_jk < 350
-            E1[p] *= E;
-            E2[p] *= E;
-        } else {
-            E1[p] = vexp(-L1[p] * X1[p]);
-            E2[p] = vexp(-L2[p] * X2[p]);
+        for (; (no - b0) & 3; ++no) ok[no] = (j1 - 1) << 16 | a.m;  // padding entries (last bond)
+        ostart[j1] = no;
+        // ---- 2. all entries of the tile ----
+        SIMD
+        for (int q = b0; q < no; ++q) {  // the compacted ones' geometry
+            const int j = ok[q] >> 16, k = ok[q] & 0xffff;
+            const double ex = x[k] - x[j], ey = y[k] - y[j], ez = z[k] - z[j];
+            const double rjk = std::sqrt(ex * ex + ey * ey + ez * ez);
+            D1[q] = rjk;
+            X1[q] = r[k] + rjk - r[j];
+            if (kFact)
+                E1[q] = P[k] * Q[j];
+            else
+                L1[q] = lam[type[j] * S + type[k]];
         }
-    }
-    SIMD
-    for (int p = 0; p < no; ++p) {
-        const double x1 = X1[p], x2 = X2[p], e1 = E1[p], e2 = E2[p];
-        const double la = kFact ? lam0 : L1[p], lb = kFact ? lam0 : L2[p];
-        const Triplet T1 = triplet_terms(x1, e1, rc, ih), T2 = triplet_terms(x2, e2, rc, ih);
-        double s1, g1 = 0.0, d1 = 0.0, s2, g2 = 0.0, d2 = 0.0, ir = 0.0;
-        const double rjk = std::max(D1[p], kTinyDistance);
-        if (kSafe) {
-            triplet_factor_guarded<kGrad>(T1, x1, e1, la, s1, g1, d1);
-            triplet_factor_guarded<kGrad>(T2, x2, e2, lb, s2, g2, d2);
-            if (kGrad) ir = 1.0 / rjk;
-        } else if (kGrad) {
-            // 1/(N1 D1), 1/(N2 D2) and 1/r_jk from one division
-            const double n1 = T1.N * T1.D, n2 = T2.N * T2.D;
-            const double n12 = n1 * n2;
-            const double q = 1.0 / (n12 * rjk);
-            triplet_factor<true>(T1, x1, e1, la, n2 * rjk * q, s1, g1, d1);
-            triplet_factor<true>(T2, x2, e2, lb, n1 * rjk * q, s2, g2, d2);
-            ir = n12 * q;
-        } else {
-            const double q = 1.0 / (T1.D * T2.D);
-            s1 = T1.N * T2.D * q;
-            s2 = T2.N * T1.D * q;
-        }
-        X1[p] = s1;
-        X2[p] = s2;
-        if (kGrad) {
-            E1[p] = g1;
-            E2[p] = g2;
-            D1[p] = d1;
-            D2[p] = d2;
-            IR[p] = ir;
-        }
-    }
-    // ---- pass 3: products ----
-    std::fill(Sb, Sb + a.m + 4, 1.0);
-    if (kGrad) std::fill(Lam, Lam + static_cast<size_t>(a.m + 4) * S, 0.0);
-    base = 0;
-    for (int j = 0; j < nb; ++j) {
-        const int k0 = bond_first(j), na = ka - k0, tj = type[j];
-        const double *__restrict s1 = X1 + base, *__restrict s2 = X2 + base, *__restrict d1 = D1 + base,
-                     *__restrict d2 = D2 + base;
-        double* __restrict Sk = Sb + k0;
-        double prod = 1.0, dl = 0.0;
-#pragma omp simd reduction(* : prod)
-        for (int t = 0; t < na; ++t) {
-            prod *= s1[t];
-            Sk[t] *= s2[t];
-        }
-        const int lo = ostart[j], hi = ostart[j + 1];
-#pragma omp simd reduction(* : prod)
-        for (int q = lo; q < hi; ++q) prod *= X1[q];
-        Sb[j] *= prod;
-        if (kGrad) {
+        SIMD
+        for (int p = a0; p < base; ++p) {
             if (kFact) {
+                const double E = vexp_in_range(-lam0 * D1[p]);  // λ r_jk < 350
+                E1[p] *= E;
+                E2[p] *= E;
+            } else {
+                E1[p] = vexp(-L1[p] * X1[p]);
+                E2[p] = vexp(-L2[p] * X2[p]);
+            }
+        }
+        SIMD
+        for (int q = b0; q < no; ++q) E1[q] = kFact ? E1[q] * vexp_in_range(-lam0 * D1[q]) : vexp(-L1[q] * X1[q]);
+        SIMD
+        for (int p = a0; p < base; ++p) {  // pairs of bonds: two triplets
+            const double x1 = X1[p], x2 = X2[p], e1 = E1[p], e2 = E2[p];
+            const double la = kFact ? lam0 : L1[p], lb = kFact ? lam0 : L2[p];
+            const Triplet T1 = triplet_terms(x1, e1, rc, ih), T2 = triplet_terms(x2, e2, rc, ih);
+            double s1, g1 = 0.0, d1 = 0.0, s2, g2 = 0.0, d2 = 0.0, ir = 0.0;
+            const double rjk = std::max(D1[p], kTinyDistance);
+            if (kSafe) {
+                triplet_factor_guarded<kGrad>(T1, x1, e1, la, s1, g1, d1);
+                triplet_factor_guarded<kGrad>(T2, x2, e2, lb, s2, g2, d2);
+                if (kGrad) ir = 1.0 / rjk;
+            } else if (kGrad) {
+                // 1/(N1 D1), 1/(N2 D2) and 1/r_jk from one division
+                const double n1 = T1.N * T1.D, n2 = T2.N * T2.D;
+                const double n12 = n1 * n2;
+                const double q = 1.0 / (n12 * rjk);
+                triplet_factor<true>(T1, x1, e1, la, n2 * rjk * q, s1, g1, d1);
+                triplet_factor<true>(T2, x2, e2, lb, n1 * rjk * q, s2, g2, d2);
+                ir = n12 * q;
+            } else {
+                const double q = 1.0 / (T1.D * T2.D);
+                s1 = T1.N * T2.D * q;
+                s2 = T2.N * T1.D * q;
+            }
+            X1[p] = s1;
+            X2[p] = s2;
+            if (kGrad) {
+                E1[p] = g1;
+                E2[p] = g2;
+                D1[p] = d1;
+                D2[p] = d2;
+                IR[p] = ir;
+            }
+        }
+        SIMD
+        for (int q = b0; q < no; ++q) {  // compacted entries: one triplet
+            const double x1 = X1[q], e1 = E1[q];
+            const double la = kFact ? lam0 : L1[q];
+            const Triplet T1 = triplet_terms(x1, e1, rc, ih);
+            double s1, g1 = 0.0, d1 = 0.0, ir = 0.0;
+            const double rjk = std::max(D1[q], kTinyDistance);
+            if (kSafe) {
+                triplet_factor_guarded<kGrad>(T1, x1, e1, la, s1, g1, d1);
+                if (kGrad) ir = 1.0 / rjk;
+            } else if (kGrad) {
+                const double n1 = T1.N * T1.D;
+                const double q1 = 1.0 / (n1 * rjk);
+                triplet_factor<true>(T1, x1, e1, la, rjk * q1, s1, g1, d1);
+                ir = n1 * q1;
+            } else {
+                s1 = T1.N / T1.D;
+            }
+            X1[q] = s1;
+            if (kGrad) {
+                E1[q] = g1;
+                D1[q] = d1;
+                IR[q] = ir;
+            }
+        }
+        // ---- 3. products ----
+        for (int j = j0, pa = a0; j < j1; ++j) {
+            const int k0 = bond_first(j), na = ka - k0, tj = type[j];
+            const double *__restrict s1 = X1 + pa, *__restrict s2 = X2 + pa, *__restrict d1 = D1 + pa,
+                         *__restrict d2 = D2 + pa;
+            double* __restrict Sk = Sb + k0;
+            double prod = 1.0, dl = 0.0;
+            const int lo = ostart[j], hi = ostart[j + 1];
+            if (kGrad && kFact) {
                 double* __restrict Lk = Lam + k0;
-#pragma omp simd reduction(+ : dl)
+#pragma omp simd reduction(* : prod) reduction(+ : dl)
                 for (int t = 0; t < na; ++t) {
+                    prod *= s1[t];
+                    Sk[t] *= s2[t];
                     dl += d1[t];
                     Lk[t] += d2[t];
                 }
-#pragma omp simd reduction(+ : dl)
-                for (int q = lo; q < hi; ++q) dl += D1[q];
+#pragma omp simd reduction(* : prod) reduction(+ : dl)
+                for (int q = lo; q < hi; ++q) {
+                    prod *= X1[q];
+                    dl += D1[q];
+                }
                 Lam[j] += dl;
             } else {
+#pragma omp simd reduction(* : prod)
+                for (int t = 0; t < na; ++t) {
+                    prod *= s1[t];
+                    Sk[t] *= s2[t];
+                }
+#pragma omp simd reduction(* : prod)
+                for (int q = lo; q < hi; ++q) prod *= X1[q];
+            }
+            Sb[j] *= prod;
+            if (kGrad && !kFact) {
                 const int* __restrict tk = type + k0;
                 double* __restrict Lk = Lam + k0 * S + tj;
                 for (int t = 0; t < na; ++t) Lk[t * S] += d2[t];
@@ -686,13 +728,15 @@ void screening_forward(const Sorted& a, const double* __restrict P, const double
 #pragma omp simd reduction(+ : acc)
                     for (int t = 0; t < na; ++t) acc += tk[t] == c ? d1[t] : 0.0;
 #pragma omp simd reduction(+ : acc)
-                    for (int q = lo; q < hi; ++q) acc += type[ok[q]] == c ? D1[q] : 0.0;
+                    for (int q = lo; q < hi; ++q) acc += type[ok[q] & 0xffff] == c ? D1[q] : 0.0;
                     Lam[j * S + c] += acc;
                 }
             }
+            pa += na;
         }
-        base += na;
+        j0 = j1;
     }
+    ostart[nb] = no;
 }
 
 // Screening, derivative pass: with L_j = dE/d log S_ij, every triplet adds
@@ -741,7 +785,7 @@ void screening_backward(const Sorted& a, const double* __restrict L, const PinnB
         // compacted neighbours beyond rc (distinct within one bond: no write conflicts)
 #pragma omp simd reduction(+ : su, sx, sy, sz)
         for (int q = ostart[j]; q < ostart[j + 1]; ++q) {
-            const int k = ok[q];
+            const int k = ok[q] & 0xffff;
             const double g1 = Lj * G1[q];
             const double C = g1 * IR[q];
             const double ax = C * (x[k] - xj), ay = C * (y[k] - yj), az = C * (z[k] - zj);
@@ -761,6 +805,196 @@ void screening_backward(const Sorted& a, const double* __restrict L, const PinnB
     }
 }
 
+// ---- bond order, pair terms, promotion energy ----
+//
+// Per species t of the bonds k, the moments M_t = Σ_k w_k û_k û_kᵀ (symmetric: xx, xy, xz, yy,
+// yz, zz), V_t = Σ_k w_k û_k and m0_t = Σ_k w_k, w_k = S_ik f_c(r_ik), give
+//   z_ij = Σ_t a[t_j][t] (û_j·M_t·û_j − 2h û_j·V_t + h² m0_t) − a[t_j][t_j] w_j (1 − h[t_j][t_j])²
+// (the k = j term removed), h = h[t_j][t]. Their gradients are kept in the same layout.
+constexpr int kMom = 10;
+
+// û·M·û − 2h û·V + h² m0 and M û of one bond and one species' moments
+inline double moment_form(const double* __restrict M, double ux, double uy, double uz, double h, double& mx,
+                          double& my, double& mz, double& lin) {
+    mx = M[0] * ux + M[1] * uy + M[2] * uz;
+    my = M[1] * ux + M[3] * uy + M[4] * uz;
+    mz = M[2] * ux + M[4] * uy + M[5] * uz;
+    lin = M[6] * ux + M[7] * uy + M[8] * uz;
+    return (mx * ux + my * uy + mz * uz) - 2.0 * h * lin + h * h * M[9];
+}
+
+// Σ_k f(k) (û û (6), û (3), 1) over the bonds k < nb (of species t unless kS = 1)
+template <int kS>
+void bond_moments(int nb, int t, const int* __restrict type, const double* __restrict f, const double* __restrict ux,
+                  const double* __restrict uy, const double* __restrict uz, double* __restrict out) {
+    double m[kMom] = {0.0};
+#pragma omp simd reduction(+ : m[:kMom])
+    for (int e = 0; e < nb; ++e) {
+        const double we = (kS == 1 || type[e] == t) ? f[e] : 0.0;
+        const double wx = we * ux[e], wy = we * uy[e], wz = we * uz[e];
+        m[0] += wx * ux[e];
+        m[1] += wx * uy[e];
+        m[2] += wx * uz[e];
+        m[3] += wy * uy[e];
+        m[4] += wy * uz[e];
+        m[5] += wz * uz[e];
+        m[6] += wx;
+        m[7] += wy;
+        m[8] += wz;
+        m[9] += we;
+    }
+    for (int c = 0; c < kMom; ++c) out[c] = m[c];
+}
+
+// E_i from the screened bonds, and (want) the derivatives: B.dS = dE/dS_ij, B.dr = the radial
+// dE/dr_ij at fixed û_ij, B.gux/guy/guz = dE/dû_ij, dp (if not null) = dE/dp_i except λ.
+// Vectorised over the bonds; kS = 1: one species (compile time), 0: S species.
+template <int kS>
+double bond_terms(int nb, int S_rt, const double* __restrict r, const double* __restrict ux,
+                  const double* __restrict uy, const double* __restrict uz, const int* __restrict type,
+                  const double* __restrict Sb, const double* __restrict p, double rc, double hc, bool want,
+                  double* __restrict dp, PinnBOPKernel::Buffers& B) {
+    const int S = kS > 0 ? kS : S_rt;
+    const double *__restrict pA = p, *__restrict pal = p + S, *__restrict pB = p + 2 * S,
+                 *__restrict pbe = p + 3 * S, *__restrict ph = p + 4 * S;
+    const int o_sigma = 4 * S + S * S, o_a = o_sigma + 1;
+    const double sigma = p[o_sigma];
+    const double* __restrict pa = p + o_a;
+    double *__restrict fc = B.fc.data(), *__restrict dfc = B.dfc.data(), *__restrict rep = B.rep.data(),
+           *__restrict att = B.att.data(), *__restrict w = B.w.data(), *__restrict bo = B.b.data(),
+           *__restrict db = B.dbdz.data();
+    SIMD
+    for (int e = 0; e < nb; ++e) {
+        const int tb = kS == 1 ? 0 : type[e];
+        pinn_cutoff(r[e], rc, hc, fc[e], dfc[e]);
+        rep[e] = vexp(pA[tb] - pal[tb] * r[e]);
+        att[e] = vexp(pB[tb] - pbe[tb] * r[e]);
+        w[e] = Sb[e] * fc[e];
+    }
+    B.moments.assign(2 * S * kMom, 0.0);  // second half: their gradients
+    double* __restrict mom = B.moments.data();
+    for (int t = 0; t < S; ++t) bond_moments<kS>(nb, t, type, w, ux, uy, uz, mom + t * kMom);
+    double E = 0.0, Phi = 0.0;
+#pragma omp simd reduction(+ : E, Phi)
+    for (int e = 0; e < nb; ++e) {
+        const int tb = kS == 1 ? 0 : type[e];
+        double zb = 0.0, mx, my, mz, lin;
+        for (int t = 0; t < S; ++t)
+            zb += pa[tb * S + t] * moment_form(mom + t * kMom, ux[e], uy[e], uz[e], ph[tb * S + t], mx, my, mz, lin);
+        const double hjj = ph[tb * S + tb];
+        zb -= pa[tb * S + tb] * w[e] * (1.0 - hjj) * (1.0 - hjj);
+        // b = (1 + z)^{−1/2}; the authors' guard where 1 + z ≤ 0 (a network may make a < 0)
+        const double onez = 1.0 + zb;
+        const bool bad = onez <= 0.0;
+        const double bb = 1.0 / std::sqrt(bad ? std::fabs(onez) + 1e-20 : onez);
+        bo[e] = bb;
+        db[e] = bad ? (onez < 0.0 ? 0.5 * bb * bb * bb : 0.0) : -0.5 * bb * bb * bb;
+        E += 0.5 * (rep[e] - Sb[e] * bb * att[e]) * fc[e];
+        Phi += Sb[e] * bb * fc[e];
+    }
+    const double sq = Phi > 0 ? std::sqrt(Phi) : 0.0;
+    E += Phi > 0 ? -sigma * sq : 0.0;
+    if (!want) return E;
+
+    const double dPhi = Phi > 0 ? -0.5 * sigma / sq : 0.0;  // dE/dΦ
+    double *__restrict dS = B.dS.data(), *__restrict dr = B.dr.data(), *__restrict gux = B.gux.data(),
+           *__restrict guy = B.guy.data(), *__restrict guz = B.guz.data(), *__restrict G = B.dw.data();
+    double* __restrict gmom = mom + S * kMom;
+    // per bond; G = dE/dz_ij; dS and the radial derivative get the moment terms below
+    SIMD
+    for (int e = 0; e < nb; ++e) {
+        const int tb = kS == 1 ? 0 : type[e];
+        const double q = -0.5 * att[e] + dPhi, Sbb = Sb[e] * bo[e];
+        dS[e] = bo[e] * fc[e] * q;
+        G[e] = Sb[e] * fc[e] * q * db[e];
+        dr[e] = 0.5 * (-pal[tb] * rep[e] + pbe[tb] * Sbb * att[e]) * fc[e] +
+                (0.5 * (rep[e] - Sbb * att[e]) + dPhi * Sbb) * dfc[e];  // (the f_c(r_ij) factor)
+        double gx = 0.0, gy = 0.0, gz = 0.0, mx, my, mz, lin;
+        for (int t = 0; t < S; ++t) {
+            const double* __restrict M = mom + t * kMom;
+            const double c = G[e] * pa[tb * S + t], hh = ph[tb * S + t];
+            moment_form(M, ux[e], uy[e], uz[e], hh, mx, my, mz, lin);
+            gx += c * (2.0 * mx - 2.0 * hh * M[6]);
+            gy += c * (2.0 * my - 2.0 * hh * M[7]);
+            gz += c * (2.0 * mz - 2.0 * hh * M[8]);
+        }
+        gux[e] = gx;
+        guy[e] = gy;
+        guz[e] = gz;
+    }
+    // gradients of the moments: Σ_j c (û û, −2h û, h²), c = G_j a[t_j][t]
+    double* __restrict f = B.dfc_total.data();  // scratch
+    for (int t = 0; t < S; ++t) {
+        double* __restrict gm = gmom + t * kMom;
+        SIMD
+        for (int e = 0; e < nb; ++e) f[e] = G[e] * pa[(kS == 1 ? 0 : type[e]) * S + t];
+        bond_moments<1>(nb, 0, type, f, ux, uy, uz, gm);  // Σ c (û û, û, 1)
+        // the û and 1 parts carry −2h and h², h = h[t_j][t] (per bond)
+        double lin_h[4] = {0.0};
+#pragma omp simd reduction(+ : lin_h[:4])
+        for (int e = 0; e < nb; ++e) {
+            const double hh = ph[(kS == 1 ? 0 : type[e]) * S + t], c = f[e];
+            lin_h[0] += -2.0 * c * hh * ux[e];
+            lin_h[1] += -2.0 * c * hh * uy[e];
+            lin_h[2] += -2.0 * c * hh * uz[e];
+            lin_h[3] += c * hh * hh;
+        }
+        for (int c = 0; c < 4; ++c) gm[6 + c] = lin_h[c];
+    }
+    if (dp) {
+        dp[o_sigma] = -sq;
+        for (int tb = 0; tb < S; ++tb) {
+            double acc[4] = {0.0};
+#pragma omp simd reduction(+ : acc[:4])
+            for (int e = 0; e < nb; ++e) {
+                const double mk = (kS == 1 || type[e] == tb) ? fc[e] : 0.0;
+                const double sba = Sb[e] * bo[e] * att[e];
+                acc[0] += 0.5 * rep[e] * mk;
+                acc[1] += -0.5 * r[e] * rep[e] * mk;
+                acc[2] += -0.5 * sba * mk;
+                acc[3] += 0.5 * r[e] * sba * mk;
+            }
+            for (int c = 0; c < 4; ++c) dp[c * S + tb] += acc[c];
+            const double hjj = ph[tb * S + tb], ajj = pa[tb * S + tb], om = 1.0 - hjj;
+            for (int t = 0; t < S; ++t) {
+                const double* __restrict M = mom + t * kMom;
+                const double aa = pa[tb * S + t], hh = ph[tb * S + t];
+                double da = 0.0, dh = 0.0;
+#pragma omp simd reduction(+ : da, dh)
+                for (int e = 0; e < nb; ++e) {
+                    const double Ge = (kS == 1 || type[e] == tb) ? G[e] : 0.0;
+                    double mx, my, mz, lin;
+                    const double form = moment_form(M, ux[e], uy[e], uz[e], hh, mx, my, mz, lin);
+                    da += Ge * form;
+                    dh += Ge * aa * (-2.0 * lin + 2.0 * hh * M[9]);
+                    if (t == tb) {  // the k = j term removed from z_ij
+                        da -= Ge * w[e] * om * om;
+                        dh += Ge * ajj * w[e] * 2.0 * om;
+                    }
+                }
+                dp[o_a + tb * S + t] += da;
+                dp[4 * S + tb * S + t] += dh;
+            }
+        }
+    }
+    // through the moments: w_k = S_ik f_c(r_ik) and û_k
+    SIMD
+    for (int e = 0; e < nb; ++e) {
+        const int tb = kS == 1 ? 0 : type[e];
+        const double* __restrict gm = gmom + tb * kMom;
+        const double hjj = ph[tb * S + tb], om = 1.0 - hjj;
+        double mx, my, mz, lin;
+        moment_form(gm, ux[e], uy[e], uz[e], 0.0, mx, my, mz, lin);  // gM û and gV·û
+        const double dw = gm[9] + (mx * ux[e] + my * uy[e] + mz * uz[e]) + lin - G[e] * pa[tb * S + tb] * om * om;
+        gux[e] += w[e] * (2.0 * mx + gm[6]);
+        guy[e] += w[e] * (2.0 * my + gm[7]);
+        guz[e] += w[e] * (2.0 * mz + gm[8]);
+        dS[e] += dw * fc[e];
+        dr[e] += dw * Sb[e] * dfc[e];
+    }
+    return E;
+}
+
 }  // namespace
 
 double PinnBOPKernel::energy(int n, const double* __restrict dx, const double* __restrict dy,
@@ -769,15 +1003,8 @@ double PinnBOPKernel::energy(int n, const double* __restrict dx, const double* _
                              double* __restrict dp, Buffers& B) const {
     const int S = S_;
     const double rc = rc_, hc = hc_;
-    // parameters of atom i (layout in the header)
-    const double* __restrict pA = p;
-    const double* __restrict pal = p + S;
-    const double* __restrict pB = p + 2 * S;
-    const double* __restrict pbe = p + 3 * S;
-    const double* __restrict ph = p + 4 * S;
-    const int o_sigma = 4 * S + S * S, o_a = o_sigma + 1, o_lam = o_a + S * S;
-    const double sigma = p[o_sigma];
-    const double* __restrict pa = p + o_a;
+    // parameters of atom i (layout in the header): λ[t_j][t_k] last
+    const int o_lam = 4 * S + 2 * S * S + 1;
     const double* __restrict plam = p + o_lam;
     const bool want_v = gx_out != nullptr, want_p = dp != nullptr, want = want_v || want_p;
     if (want_v) {
@@ -817,16 +1044,17 @@ double PinnBOPKernel::energy(int n, const double* __restrict dx, const double* _
     const int m = bin_start[kBins];  // bin_start[b] is now the first entry of bin b
     const int nb = bin_start[kBond];
     if (nb == 0) return 0.0;
-    // sorted neighbours, followed by 4 far-away entries read by the padding lanes of the pair
-    // loops (their outputs are discarded)
+    if (m > 0xffff)  // the screening packs neighbour indices into 16 bits
+        throw std::invalid_argument("pinn_bop: more than 65535 neighbours within 1.5 rc of one atom");
+    // sorted neighbours, followed by kPad padding entries read by the padding lanes of the loops
+    // over pairs and candidates (their outputs are discarded)
     for (auto* v : {&B.x, &B.y, &B.z, &B.r, &B.ux, &B.uy, &B.uz, &B.P, &B.Q, &B.gx, &B.gy, &B.gz, &B.cu}) {
-        grow(*v, m + 4);
-        std::fill(v->begin() + m, v->begin() + m + 4, 0.0);
+        grow(*v, m + kPad);
+        std::fill(v->begin() + m, v->begin() + m + kPad, 0.0);
     }
-    for (auto* v : {&B.y, &B.z}) std::fill(v->begin() + m, v->begin() + m + 4, 0.0);
-    for (auto* v : {&B.x, &B.r}) std::fill(v->begin() + m, v->begin() + m + 4, kPadding * rc);
-    grow(B.type, m + 4);
-    std::fill(B.type.begin() + m, B.type.begin() + m + 4, 0);
+    for (auto* v : {&B.x, &B.r}) std::fill(v->begin() + m, v->begin() + m + kPad, kPadding * rc);
+    grow(B.type, m + kPad);
+    std::fill(B.type.begin() + m, B.type.begin() + m + kPad, 0);
     const int* __restrict perm = B.perm.data();
     double *__restrict x = B.x.data(), *__restrict y = B.y.data(), *__restrict z = B.z.data();
     double *__restrict r = B.r.data(), *__restrict ux = B.ux.data(), *__restrict uy = B.uy.data(),
@@ -847,20 +1075,35 @@ double PinnBOPKernel::energy(int n, const double* __restrict dx, const double* _
     }
     for (auto* v : {&B.fc, &B.dfc, &B.S, &B.w, &B.b, &B.dbdz, &B.att, &B.rep, &B.dS, &B.dfc_total, &B.dr, &B.gux,
                     &B.guy, &B.guz, &B.dw})
-        grow(*v, m + 4);
+        grow(*v, m + kPad);
 
     // screening S_ij of every bond
     grow(B.kend, nb);
     grow(B.o_start, nb + 1);
-    grow(B.mask, m);
+    // single-precision copies of the neighbours beyond rc for the candidate test (gbits: its
+    // result, one bit per candidate)
+    for (auto* v : {&B.xf, &B.yf, &B.zf, &B.rf}) grow(*v, m + kPad);
+    grow(B.gbits, (m + 64) / 8 + 8);
+    {
+        const int ka = (nb + 3) & ~3;
+        float *__restrict xf = B.xf.data(), *__restrict yf = B.yf.data(), *__restrict zf = B.zf.data(),
+              *__restrict rf = B.rf.data();
+        SIMD
+        for (int c = ka; c < m + kPad; ++c) {
+            xf[c] = static_cast<float>(x[c]);
+            yf[c] = static_cast<float>(y[c]);
+            zf[c] = static_cast<float>(z[c]);
+            rf[c] = static_cast<float>(r[c]);
+        }
+    }
     int n_far = 0;
     for (int j = 0; j < nb; ++j) {
         const int bj = static_cast<int>(std::min((r[j] + 0.5 * rc) * inv_bin, static_cast<double>(kBins)));
         B.kend[j] = bin_start[std::min(kBins, bj + 2)];  // one bin of margin for the rounding of the bound
-        n_far += std::max(0, B.kend[j] - nb) + 4;  // padded to multiples of 4 per bond
+        n_far += std::max(0, B.kend[j] - nb) + 8;  // rounded up to blocks of 4, padding per tile
     }
     const size_t n_entries = static_cast<size_t>(nb) * (nb + 1) / 2 + 4 * static_cast<size_t>(nb) + n_far;
-    grow(B.lam, static_cast<size_t>(m + 4) * S);
+    grow(B.lam, static_cast<size_t>(m + kPad) * S);
     grow(B.o_k, n_entries);
     for (auto* v : {&B.t_s1, &B.t_s2, &B.t_g1, &B.t_g2}) grow(*v, n_entries);
     for (auto* v : {&B.t_d1, &B.t_d2, &B.t_ir, &B.t_l1, &B.t_l2}) grow(*v, n_entries);
@@ -893,149 +1136,19 @@ double PinnBOPKernel::energy(int n, const double* __restrict dx, const double* _
     }
     const double* __restrict Sb = B.S.data();
 
-    // moments of the bonds per species of k: M = Σ w û ûᵀ (9), V = Σ w û (3), m0 = Σ w
-    constexpr int MS = 13;
-    B.moments.assign(2 * S * MS, 0.0);  // second half: their gradients
-    double* __restrict mom = B.moments.data();
-    {
-        double *__restrict fcb = B.fc.data(), *__restrict dfcb = B.dfc.data(), *__restrict rep = B.rep.data(),
-               *__restrict att = B.att.data();
-        SIMD
-        for (int e = 0; e < nb; ++e) {
-            pinn_cutoff(r[e], rc, hc, fcb[e], dfcb[e]);
-            rep[e] = vexp(pA[type[e]] - pal[type[e]] * r[e]);
-            att[e] = vexp(pB[type[e]] - pbe[type[e]] * r[e]);
-        }
-    }
-    for (int e = 0; e < nb; ++e) {
-        const double w = Sb[e] * B.fc[e];
-        B.w[e] = w;
-        const double u[3] = {ux[e], uy[e], uz[e]};
-        double* __restrict M = mom + type[e] * MS;
-        for (int a = 0; a < 3; ++a) {
-            for (int c = 0; c < 3; ++c) M[3 * a + c] += w * u[a] * u[c];
-            M[9 + a] += w * u[a];
-        }
-        M[12] += w;
-    }
-
-    // bond order, pair terms, promotion
-    double E = 0.0, Phi = 0.0;
-    for (int e = 0; e < nb; ++e) {
-        const int tb = type[e];
-        const double u[3] = {ux[e], uy[e], uz[e]};
-        double zb = 0.0;
-        for (int tk = 0; tk < S; ++tk) {
-            const double* __restrict M = mom + tk * MS;
-            double quad = 0.0, lin = 0.0;
-            for (int a = 0; a < 3; ++a) {
-                quad += u[a] * (M[3 * a] * u[0] + M[3 * a + 1] * u[1] + M[3 * a + 2] * u[2]);
-                lin += u[a] * M[9 + a];
-            }
-            const double hh = ph[tb * S + tk];
-            zb += pa[tb * S + tk] * (quad - 2.0 * hh * lin + hh * hh * M[12]);
-        }
-        const double hjj = ph[tb * S + tb];
-        zb -= pa[tb * S + tb] * B.w[e] * (1.0 - hjj) * (1.0 - hjj);
-        const double onez = 1.0 + zb;
-        double bb, db;
-        if (onez <= 0.0) {  // the authors' guard (a network may make a < 0)
-            bb = 1.0 / std::sqrt(std::fabs(onez) + 1e-20);
-            db = onez < 0.0 ? 0.5 * bb * bb * bb : 0.0;
-        } else {
-            bb = 1.0 / std::sqrt(onez);
-            db = -0.5 * bb * bb * bb;
-        }
-        B.b[e] = bb;
-        B.dbdz[e] = db;
-        E += 0.5 * (B.rep[e] - Sb[e] * bb * B.att[e]) * B.fc[e];
-        Phi += Sb[e] * bb * B.fc[e];
-    }
-    const double sq = Phi > 0 ? std::sqrt(Phi) : 0.0;
-    E += Phi > 0 ? -sigma * sq : 0.0;
+    const double E = S == 1 ? bond_terms<1>(nb, S, r, ux, uy, uz, type, Sb, p, rc, hc, want, dp, B)
+                            : bond_terms<0>(nb, S, r, ux, uy, uz, type, Sb, p, rc, hc, want, dp, B);
     if (!want) return E;
-
-    // ---- first derivatives (reverse mode, by hand), in the sorted order ----
     double *__restrict gx = B.gx.data(), *__restrict gy = B.gy.data(), *__restrict gz = B.gz.data(),
            *__restrict cu = B.cu.data();
     std::fill(gx, gx + m, 0.0);
     std::fill(gy, gy + m, 0.0);
     std::fill(gz, gz + m, 0.0);
     std::fill(cu, cu + m, 0.0);
-    const double dPhi = Phi > 0 ? -0.5 * sigma / sq : 0.0;  // dE/dΦ
-    if (want_p) dp[o_sigma] = -sq;
-    double* __restrict gmom = mom + S * MS;
-    for (int e = 0; e < nb; ++e) {
-        const int tb = type[e];
-        const double rb = r[e], fc = B.fc[e], Sv = Sb[e], bb = B.b[e], att = B.att[e], rep = B.rep[e];
-        const double q = -0.5 * att + dPhi;
-        B.dS[e] = bb * fc * q;
-        const double dEdb = Sv * fc * q;
-        B.dfc_total[e] = 0.5 * (rep - Sv * bb * att) + dPhi * Sv * bb;
-        B.dr[e] = 0.5 * (-pal[tb] * rep + pbe[tb] * Sv * bb * att) * fc;
-        if (want_p) {
-            dp[tb] += 0.5 * rep * fc;
-            dp[S + tb] += -0.5 * rb * rep * fc;
-            dp[2 * S + tb] += -0.5 * Sv * bb * att * fc;
-            dp[3 * S + tb] += 0.5 * rb * Sv * bb * att * fc;
-        }
-        const double G = dEdb * B.dbdz[e];  // dE/dz_ij
-        const double u[3] = {ux[e], uy[e], uz[e]};
-        double gu[3] = {0.0, 0.0, 0.0};
-        for (int tk = 0; tk < S; ++tk) {
-            const double* __restrict M = mom + tk * MS;
-            double* __restrict gM = gmom + tk * MS;
-            const double aa = pa[tb * S + tk], hh = ph[tb * S + tk];
-            const double c = G * aa;
-            double Mu[3], quad = 0.0, lin = 0.0;
-            for (int a = 0; a < 3; ++a) {
-                Mu[a] = M[3 * a] * u[0] + M[3 * a + 1] * u[1] + M[3 * a + 2] * u[2];
-                quad += u[a] * Mu[a];
-                lin += u[a] * M[9 + a];
-            }
-            for (int a = 0; a < 3; ++a) {
-                for (int d = 0; d < 3; ++d) gM[3 * a + d] += c * u[a] * u[d];
-                gM[9 + a] += -2.0 * c * hh * u[a];
-                gu[a] += c * (2.0 * Mu[a] - 2.0 * hh * M[9 + a]);
-            }
-            gM[12] += c * hh * hh;
-            if (want_p) {
-                dp[o_a + tb * S + tk] += G * (quad - 2.0 * hh * lin + hh * hh * M[12]);
-                dp[4 * S + tb * S + tk] += c * (-2.0 * lin + 2.0 * hh * M[12]);
-            }
-        }
-        // the k = j term removed from z_ij
-        const double hjj = ph[tb * S + tb], ajj = pa[tb * S + tb], om = 1.0 - hjj;
-        B.dw[e] = -G * ajj * om * om;
-        if (want_p) {
-            dp[o_a + tb * S + tb] -= G * B.w[e] * om * om;
-            dp[4 * S + tb * S + tb] += G * ajj * B.w[e] * 2.0 * om;
-        }
-        B.gux[e] = gu[0];
-        B.guy[e] = gu[1];
-        B.guz[e] = gu[2];
-    }
-    // through the moments: w_k = S_ik f_c(r_ik) and û_k
-    for (int e = 0; e < nb; ++e) {
-        const double* __restrict gM = gmom + type[e] * MS;
-        const double u[3] = {ux[e], uy[e], uz[e]};
-        double gMu[3], dw = gM[12];
-        for (int a = 0; a < 3; ++a) {
-            gMu[a] = gM[3 * a] * u[0] + gM[3 * a + 1] * u[1] + gM[3 * a + 2] * u[2];
-            dw += u[a] * gMu[a] + gM[9 + a] * u[a];
-        }
-        dw += B.dw[e];
-        const double w = B.w[e];
-        B.gux[e] += w * (2.0 * gMu[0] + gM[9]);
-        B.guy[e] += w * (2.0 * gMu[1] + gM[10]);
-        B.guz[e] += w * (2.0 * gMu[2] + gM[11]);
-        B.dS[e] += dw * B.fc[e];
-        B.dfc_total[e] += dw * Sb[e];
-    }
     // screening: L_j = dE/d log S_ij = S_ij dE/dS_ij (B.dS is overwritten with it)
     double* __restrict L = B.dS.data();
     for (int e = 0; e < nb; ++e) L[e] *= Sb[e];
-    std::fill(L + nb, L + m + 4, 0.0);  // read for the neighbours beyond rc and the padding
+    std::fill(L + nb, L + m + kPad, 0.0);  // read for the neighbours beyond rc and the padding
     if (want_p) {
         const double* __restrict Lam = B.lam.data();
         for (int e = 0; e < nb; ++e) {
@@ -1046,11 +1159,10 @@ double PinnBOPKernel::energy(int n, const double* __restrict dx, const double* _
     if (want_v) {
         screening_backward(srt, L, B, cu, gx, gy, gz);
         SIMD
-        for (int e = 0; e < nb; ++e) {
-            const double dEdr = B.dr[e] + B.dfc_total[e] * B.dfc[e];
+        for (int e = 0; e < nb; ++e) {  // dû/dr = (I − ûûᵀ)/r
             const double ug = B.gux[e] * ux[e] + B.guy[e] * uy[e] + B.guz[e] * uz[e];
             const double inv = 1.0 / r[e];
-            cu[e] += dEdr - ug * inv;
+            cu[e] += B.dr[e] - ug * inv;
             gx[e] += B.gux[e] * inv;
             gy[e] += B.guy[e] * inv;
             gz[e] += B.guz[e] * inv;

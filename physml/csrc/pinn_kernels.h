@@ -163,7 +163,8 @@ class PinnBOPKernel {
         std::vector<double> fc, dfc, S, w, b, dbdz, att, rep, dS, dfc_total, dr, gux, guy, guz, dw, lam;  // per bond
         std::vector<double> t_s1, t_s2, t_g1, t_g2, t_d1, t_d2, t_ir, t_l1, t_l2;  // per screening pair (j, k)
         std::vector<int> perm, type, bin_start, kend, o_start, o_k;
-        std::vector<int64_t> mask;
+        std::vector<float> xf, yf, zf, rf;  // neighbours beyond rc, single precision (candidate test)
+        std::vector<uint8_t> gbits;
         std::vector<double> moments;  // (2, S, 13): M (9), V (3), m0 per species of k; their gradients
     };
 
