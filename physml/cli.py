@@ -52,8 +52,11 @@ def _repo(args) -> int:
 def _fit(args) -> int:
     from physml.train.run import fit
 
+    import os
+
     run = fit(args.config, out=args.out, resume=args.resume)
-    print(f"run directory: {run}")
+    if os.environ.get("RANK", "0") == "0":  # under torchrun only rank 0 reports
+        print(f"run directory: {run}")
     return 0
 
 

@@ -81,8 +81,14 @@ class _Log:
     def __call__(self, msg: str) -> None:
         self.fh.write(msg + "\n")
         self.fh.flush()
-        if self.echo_epochs or not msg.startswith('{"stage"'):
+        if not msg.startswith('{"stage"'):
             print(msg, flush=True)
+        elif self.echo_epochs:  # the log keeps the JSON record; the screen gets a short line
+            rec = json.loads(msg)
+            if "epoch" in rec and "train_loss" in rec:
+                print(f"{rec['stage']} epoch {rec['epoch']}: train loss {rec['train_loss']:.4g}, validation loss {rec['val_loss']:.4g} ({rec.get('wall_s', 0):.0f} s)", flush=True)
+            else:
+                print(msg, flush=True)
 
     def close(self) -> None:
         self.fh.close()
