@@ -15,8 +15,10 @@ in J. R. Morris, Phys. Rev. B 66, 144104 (2002)):
 4. the interface velocity v(T) = (dN_s/dt) / (2 A n_solid) (Å/ps; positive when the solid
    grows) is the slope of a straight-line fit of N_s(t) after ``skip_ps``, using only the
    part of the run where both phases are present;
-5. v(T) is linear near T_m: a weighted straight-line fit v = c₀ + c₁T gives T_m = −c₀/c₁
-   and its standard error from the fit's covariance (delta method).
+5. v(T) is linear near T_m: a weighted straight-line fit v = c₀ + c₁T of every run within
+   ±6 % of the sign change gives T_m = −c₀/c₁ and its standard error from the fit's
+   covariance (delta method), scaled by the reduced χ² when the runs scatter more than
+   their regression errors (one trajectory per temperature does).
 
 If all velocities have one sign the temperature window is shifted (``adaptive`` rounds).
 Converged when T_m is bracketed by the sampled temperatures and its standard error is
@@ -142,7 +144,7 @@ def _fit_tm(T: np.ndarray, v: np.ndarray, err: np.ndarray) -> tuple[float, float
     return float(tm), float(np.sqrt(g @ cov @ g))
 
 
-def estimate_tm(runs: list[dict], rel_tol: float = 0.01) -> tuple[float, float, list[Check]]:
+def estimate_tm(runs: list[dict], rel_tol: float = 0.01, linear_range: float = 0.06) -> tuple[float, float, list[Check]]:
     """Step 5: T_m and its standard error from the runs' interface velocities (sorted in
     place by temperature), with the bracket and error checks."""
     runs.sort(key=lambda r: r["T"])
@@ -150,11 +152,14 @@ def estimate_tm(runs: list[dict], rel_tol: float = 0.01) -> tuple[float, float, 
     v = np.array([r["v"] for r in runs])
     err = np.array([r["v_err"] for r in runs])
     bracket = bool((v > 0).any() and (v < 0).any())
-    # fit the points nearest the sign change (linear regime): the two on each side at most
+    # fit every run within ±linear_range of the first sign change (where v(T) is linear):
+    # one trajectory per temperature scatters by more than its own regression error, and
+    # the reduced-χ² scaling in _fit_tm turns that scatter into the error bar
     if bracket:
         k = int(np.flatnonzero(np.diff(np.sign(v)) != 0)[0])
-        lo, hi = max(0, k - 1), min(len(T), k + 3)
-        tm, tm_err = _fit_tm(T[lo:hi], v[lo:hi], err[lo:hi])
+        t0 = 0.5 * (T[k] + T[k + 1])
+        use = np.abs(T - t0) <= linear_range * t0
+        tm, tm_err = _fit_tm(T[use], v[use], err[use])
     else:
         tm, tm_err = float("nan"), float("nan")
     checks = [
