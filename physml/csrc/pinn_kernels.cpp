@@ -498,7 +498,7 @@ struct Sorted {
 // as accurate as e^{−λx} of the rounded x itself. Otherwise (several species: λ_i[t_j][t_k]
 // and λ_i[t_k][t_j] may differ) each triplet has its own exponential. kSafe: some λ < 0.
 inline int bond_first(int j) { return (j + 1) & ~3; }
-constexpr int kTile = 512;
+constexpr int kTile = 256;
 
 template <bool kFact, bool kSafe, bool kGrad>
 void screening_forward(const Sorted& a, const double* __restrict P, const double* __restrict Q,
@@ -510,10 +510,13 @@ void screening_forward(const Sorted& a, const double* __restrict P, const double
     const int* __restrict kend = B.kend.data();
     double* __restrict Sb = B.S.data();
     double* __restrict Lam = B.lam.data();  // (m + kPad, S): Σ_k d log|s_ijk|/dλ per species of k
-    // per entry: x_ijk, x_ikj (then s), e (then d log|s|/dx), r_jk (then d log|s|/dλ), λ
-    double *__restrict X1 = B.t_s1.data(), *__restrict X2 = B.t_s2.data(), *__restrict E1 = B.t_g1.data(),
-           *__restrict E2 = B.t_g2.data(), *__restrict D1 = B.t_d1.data(), *__restrict D2 = B.t_d2.data(),
-           *__restrict IR = B.t_ir.data(), *__restrict L1 = B.t_l1.data(), *__restrict L2 = B.t_l2.data();
+    // outputs per entry (all entries of the atom): d log|s|/dx of both triplets, 1/r_jk
+    double *__restrict G1 = B.t_g1.data(), *__restrict G2 = B.t_g2.data(), *__restrict IR = B.t_ir.data();
+    // per entry of the current tile (its pair entries, then its compacted ones): x of both
+    // triplets (then s), e, r_jk (then d log|s|/dλ of the first triplet), d log|s|/dλ, λ
+    double *__restrict X1 = B.t_s1.data(), *__restrict X2 = B.t_s2.data(), *__restrict E1 = B.t_e1.data(),
+           *__restrict E2 = B.t_e2.data(), *__restrict D1 = B.t_d1.data(), *__restrict D2 = B.t_d2.data(),
+           *__restrict L1 = B.t_l1.data(), *__restrict L2 = B.t_l2.data();
     int *__restrict ok = B.o_k.data(), *__restrict ostart = B.o_start.data();
     const float *__restrict xf = B.xf.data(), *__restrict yf = B.yf.data(), *__restrict zf = B.zf.data(),
                 *__restrict rf = B.rf.data();
@@ -537,7 +540,7 @@ void screening_forward(const Sorted& a, const double* __restrict P, const double
             const double* __restrict lrow = lam + tj * S;  // λ_i[t_j][·]
             for (int t = 0; t < S; ++t) lcol[t] = lam[t * S + tj];  // λ_i[·][t_j]
             const double Pj = kFact ? P[j] : 0.0, Qj = kFact ? Q[j] : 0.0;
-            const int k0 = bond_first(j), na = ka - k0;
+            const int k0 = bond_first(j), na = ka - k0, lo = base - a0;
             const double* __restrict xk = x + k0;
             const double* __restrict yk = y + k0;
             const double* __restrict zk = z + k0;
@@ -545,9 +548,9 @@ void screening_forward(const Sorted& a, const double* __restrict P, const double
             const double* __restrict Pk = P + k0;
             const double* __restrict Qk = Q + k0;
             const int* __restrict tk = type + k0;
-            double *__restrict x1 = X1 + base, *__restrict x2 = X2 + base, *__restrict e1 = E1 + base,
-                   *__restrict e2 = E2 + base, *__restrict l1 = L1 + base, *__restrict l2 = L2 + base,
-                   *__restrict d = D1 + base;
+            double *__restrict x1 = X1 + lo, *__restrict x2 = X2 + lo, *__restrict e1 = E1 + lo,
+                   *__restrict e2 = E2 + lo, *__restrict l1 = L1 + lo, *__restrict l2 = L2 + lo,
+                   *__restrict d = D1 + lo;
             SIMD
             for (int t = 0; t < na; ++t) {
                 const double ex = xk[t] - xj, ey = yk[t] - yj, ez = zk[t] - zj;
@@ -601,39 +604,41 @@ void screening_forward(const Sorted& a, const double* __restrict P, const double
         }
         for (; (no - b0) & 3; ++no) ok[no] = (j1 - 1) << 16 | a.m;  // padding entries (last bond)
         ostart[j1] = no;
-        // ---- 2. all entries of the tile ----
+        // ---- 2. all entries of the tile: pair entries p (local p − a0), compacted entries q
+        // (local nA + q − b0) ----
+        const int nA = base - a0, nT = nA + no - b0;
         SIMD
         for (int q = b0; q < no; ++q) {  // the compacted ones' geometry
-            const int j = ok[q] >> 16, k = ok[q] & 0xffff;
+            const int j = ok[q] >> 16, k = ok[q] & 0xffff, l = nA + q - b0;
             const double ex = x[k] - x[j], ey = y[k] - y[j], ez = z[k] - z[j];
             const double rjk = std::sqrt(ex * ex + ey * ey + ez * ez);
-            D1[q] = rjk;
-            X1[q] = r[k] + rjk - r[j];
+            D1[l] = rjk;
+            X1[l] = r[k] + rjk - r[j];
             if (kFact)
-                E1[q] = P[k] * Q[j];
+                E1[l] = P[k] * Q[j];
             else
-                L1[q] = lam[type[j] * S + type[k]];
+                L1[l] = lam[type[j] * S + type[k]];
         }
         SIMD
-        for (int p = a0; p < base; ++p) {
+        for (int l = 0; l < nA; ++l) {
             if (kFact) {
-                const double E = vexp_in_range(-lam0 * D1[p]);  // λ r_jk < 350
-                E1[p] *= E;
-                E2[p] *= E;
+                const double E = vexp_in_range(-lam0 * D1[l]);  // λ r_jk < 350
+                E1[l] *= E;
+                E2[l] *= E;
             } else {
-                E1[p] = vexp(-L1[p] * X1[p]);
-                E2[p] = vexp(-L2[p] * X2[p]);
+                E1[l] = vexp(-L1[l] * X1[l]);
+                E2[l] = vexp(-L2[l] * X2[l]);
             }
         }
         SIMD
-        for (int q = b0; q < no; ++q) E1[q] = kFact ? E1[q] * vexp_in_range(-lam0 * D1[q]) : vexp(-L1[q] * X1[q]);
+        for (int l = nA; l < nT; ++l) E1[l] = kFact ? E1[l] * vexp_in_range(-lam0 * D1[l]) : vexp(-L1[l] * X1[l]);
         SIMD
-        for (int p = a0; p < base; ++p) {  // pairs of bonds: two triplets
-            const double x1 = X1[p], x2 = X2[p], e1 = E1[p], e2 = E2[p];
-            const double la = kFact ? lam0 : L1[p], lb = kFact ? lam0 : L2[p];
+        for (int l = 0; l < nA; ++l) {  // pairs of bonds: two triplets
+            const double x1 = X1[l], x2 = X2[l], e1 = E1[l], e2 = E2[l];
+            const double la = kFact ? lam0 : L1[l], lb = kFact ? lam0 : L2[l];
             const Triplet T1 = triplet_terms(x1, e1, rc, ih), T2 = triplet_terms(x2, e2, rc, ih);
             double s1, g1 = 0.0, d1 = 0.0, s2, g2 = 0.0, d2 = 0.0, ir = 0.0;
-            const double rjk = std::max(D1[p], kTinyDistance);
+            const double rjk = std::max(D1[l], kTinyDistance);
             if (kSafe) {
                 triplet_factor_guarded<kGrad>(T1, x1, e1, la, s1, g1, d1);
                 triplet_factor_guarded<kGrad>(T2, x2, e2, lb, s2, g2, d2);
@@ -651,23 +656,23 @@ void screening_forward(const Sorted& a, const double* __restrict P, const double
                 s1 = T1.N * T2.D * q;
                 s2 = T2.N * T1.D * q;
             }
-            X1[p] = s1;
-            X2[p] = s2;
+            X1[l] = s1;
+            X2[l] = s2;
             if (kGrad) {
-                E1[p] = g1;
-                E2[p] = g2;
-                D1[p] = d1;
-                D2[p] = d2;
-                IR[p] = ir;
+                G1[a0 + l] = g1;
+                G2[a0 + l] = g2;
+                IR[a0 + l] = ir;
+                D1[l] = d1;
+                D2[l] = d2;
             }
         }
         SIMD
-        for (int q = b0; q < no; ++q) {  // compacted entries: one triplet
-            const double x1 = X1[q], e1 = E1[q];
-            const double la = kFact ? lam0 : L1[q];
+        for (int l = nA; l < nT; ++l) {  // compacted entries: one triplet
+            const double x1 = X1[l], e1 = E1[l];
+            const double la = kFact ? lam0 : L1[l];
             const Triplet T1 = triplet_terms(x1, e1, rc, ih);
             double s1, g1 = 0.0, d1 = 0.0, ir = 0.0;
-            const double rjk = std::max(D1[q], kTinyDistance);
+            const double rjk = std::max(D1[l], kTinyDistance);
             if (kSafe) {
                 triplet_factor_guarded<kGrad>(T1, x1, e1, la, s1, g1, d1);
                 if (kGrad) ir = 1.0 / rjk;
@@ -679,21 +684,21 @@ void screening_forward(const Sorted& a, const double* __restrict P, const double
             } else {
                 s1 = T1.N / T1.D;
             }
-            X1[q] = s1;
+            X1[l] = s1;
             if (kGrad) {
-                E1[q] = g1;
-                D1[q] = d1;
-                IR[q] = ir;
+                G1[b0 - nA + l] = g1;
+                IR[b0 - nA + l] = ir;
+                D1[l] = d1;
             }
         }
         // ---- 3. products ----
-        for (int j = j0, pa = a0; j < j1; ++j) {
+        for (int j = j0, pl = 0; j < j1; ++j) {
             const int k0 = bond_first(j), na = ka - k0, tj = type[j];
-            const double *__restrict s1 = X1 + pa, *__restrict s2 = X2 + pa, *__restrict d1 = D1 + pa,
-                         *__restrict d2 = D2 + pa;
+            const double *__restrict s1 = X1 + pl, *__restrict s2 = X2 + pl, *__restrict d1 = D1 + pl,
+                         *__restrict d2 = D2 + pl;
             double* __restrict Sk = Sb + k0;
             double prod = 1.0, dl = 0.0;
-            const int lo = ostart[j], hi = ostart[j + 1];
+            const int lo = nA + ostart[j] - b0, hi = nA + ostart[j + 1] - b0;
             if (kGrad && kFact) {
                 double* __restrict Lk = Lam + k0;
 #pragma omp simd reduction(* : prod) reduction(+ : dl)
@@ -704,9 +709,9 @@ void screening_forward(const Sorted& a, const double* __restrict P, const double
                     Lk[t] += d2[t];
                 }
 #pragma omp simd reduction(* : prod) reduction(+ : dl)
-                for (int q = lo; q < hi; ++q) {
-                    prod *= X1[q];
-                    dl += D1[q];
+                for (int l = lo; l < hi; ++l) {
+                    prod *= X1[l];
+                    dl += D1[l];
                 }
                 Lam[j] += dl;
             } else {
@@ -716,7 +721,7 @@ void screening_forward(const Sorted& a, const double* __restrict P, const double
                     Sk[t] *= s2[t];
                 }
 #pragma omp simd reduction(* : prod)
-                for (int q = lo; q < hi; ++q) prod *= X1[q];
+                for (int l = lo; l < hi; ++l) prod *= X1[l];
             }
             Sb[j] *= prod;
             if (kGrad && !kFact) {
@@ -728,11 +733,11 @@ void screening_forward(const Sorted& a, const double* __restrict P, const double
 #pragma omp simd reduction(+ : acc)
                     for (int t = 0; t < na; ++t) acc += tk[t] == c ? d1[t] : 0.0;
 #pragma omp simd reduction(+ : acc)
-                    for (int q = lo; q < hi; ++q) acc += type[ok[q] & 0xffff] == c ? D1[q] : 0.0;
+                    for (int l = lo; l < hi; ++l) acc += type[ok[b0 - nA + l] & 0xffff] == c ? D1[l] : 0.0;
                     Lam[j * S + c] += acc;
                 }
             }
-            pa += na;
+            pl += na;
         }
         j0 = j1;
     }
@@ -1105,8 +1110,9 @@ double PinnBOPKernel::energy(int n, const double* __restrict dx, const double* _
     const size_t n_entries = static_cast<size_t>(nb) * (nb + 1) / 2 + 4 * static_cast<size_t>(nb) + n_far;
     grow(B.lam, static_cast<size_t>(m + kPad) * S);
     grow(B.o_k, n_entries);
-    for (auto* v : {&B.t_s1, &B.t_s2, &B.t_g1, &B.t_g2}) grow(*v, n_entries);
-    for (auto* v : {&B.t_d1, &B.t_d2, &B.t_ir, &B.t_l1, &B.t_l2}) grow(*v, n_entries);
+    for (auto* v : {&B.t_g1, &B.t_g2, &B.t_ir}) grow(*v, n_entries);
+    // (per tile; a tile has at most kTile + ka pair entries)
+    for (auto* v : {&B.t_s1, &B.t_s2, &B.t_e1, &B.t_e2, &B.t_d1, &B.t_d2, &B.t_l1, &B.t_l2}) grow(*v, n_entries);
     const Sorted srt{m, nb, S, x, y, z, r, type};
     bool negative = false;
     for (int c = 0; c < S * S; ++c) negative |= !(plam[c] >= 0.0);

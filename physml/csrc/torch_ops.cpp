@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 #include <torch/library.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "pinn_kernels.h"
@@ -37,26 +38,40 @@ PairList check_pairs(const at::Tensor& vectors, const at::Tensor& i, const at::T
     const int64_t* jp = jc.data_ptr<int64_t>();
     const int64_t* sp = sc.data_ptr<int64_t>();
     const int64_t ns_atoms = sc.size(0);
+    // validity in branch-free passes (vectorised); only a failure rescans for the message
+    bool bad = E > 0 && (ip[0] < 0 || ip[E - 1] >= N);
+    int64_t n_bad = 0;
+    for (int64_t e = 1; e < E; ++e) n_bad += ip[e] < ip[e - 1];
+    for (int64_t e = 0; e < E; ++e) n_bad += (jp[e] < 0) | (jp[e] >= ns_atoms);
+    if (bad || n_bad) {
+        int64_t prev = 0;
+        for (int64_t e = 0; e < E; ++e) {
+            const int64_t a = ip[e], b = jp[e];
+            TORCH_CHECK(a >= 0 && a < N, op, ": centre index ", a, " of pair ", e, " outside 0..", N - 1);
+            TORCH_CHECK(a >= prev, op, ": the pair list must be sorted by centre atom i (pair ", e, ")");
+            TORCH_CHECK(b >= 0 && b < ns_atoms, op, ": neighbour index ", b, " of pair ", e,
+                        " outside the species array");
+            prev = a;
+        }
+    }
     PairList pl;
-    pl.start.assign(N + 1, 0);
     pl.type.resize(E);
-    int64_t prev = 0;
     for (int64_t e = 0; e < E; ++e) {
-        const int64_t a = ip[e];
-        TORCH_CHECK(a >= 0 && a < N, op, ": centre index ", a, " of pair ", e, " outside 0..", N - 1);
-        TORCH_CHECK(a >= prev, op, ": the pair list must be sorted by centre atom i (pair ", e, ")");
-        prev = a;
-        const int64_t b = jp[e];
-        TORCH_CHECK(b >= 0 && b < ns_atoms, op, ": neighbour index ", b, " of pair ", e, " outside the species array");
-        const int64_t t = sp[b];
-        TORCH_CHECK(t >= 0 && t < n_species, op, ": species ", t, " of atom ", b, " outside 0..", n_species - 1);
+        const int64_t t = sp[jp[e]];
+        n_bad += (t < 0) | (t >= n_species);
         pl.type[e] = static_cast<int>(t);
-        pl.start[a + 1] += 1;
     }
-    for (int64_t a = 0; a < N; ++a) {
-        pl.max_pairs = std::max(pl.max_pairs, pl.start[a + 1]);
-        pl.start[a + 1] += pl.start[a];
-    }
+    if (n_bad)
+        for (int64_t e = 0; e < E; ++e) {
+            const int64_t b = jp[e], t = sp[b];
+            TORCH_CHECK(t >= 0 && t < n_species, op, ": species ", t, " of atom ", b, " outside 0..", n_species - 1);
+        }
+    // offsets of each centre atom's pairs (the list is sorted by i)
+    pl.start.assign(N + 1, E);
+    int64_t a = 0;
+    for (int64_t e = 0; e < E; ++e)
+        for (; a <= ip[e]; ++a) pl.start[a] = e;
+    for (int64_t c = 0; c < N; ++c) pl.max_pairs = std::max(pl.max_pairs, pl.start[c + 1] - pl.start[c]);
     return pl;
 }
 
@@ -182,10 +197,10 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> pinn_bop(const at::Tensor& vector
     Local loc(pl.max_pairs);
     physml::PinnBOPKernel::Buffers buf;
     for_each_atom(pl, vectors, N, loc, [&](int64_t a, int64_t lo, int64_t n) {
+        // dE/dr straight into the (3, E) output
         ep[a] = kern.energy(static_cast<int>(n), loc.x.data(), loc.y.data(), loc.z.data(), pl.type.data() + lo,
-                            pp + a * P, grad_vectors ? loc.gx.data() : nullptr, loc.gy.data(), loc.gz.data(),
-                            grad_params ? dpp + a * P : nullptr, buf);
-        if (grad_vectors) loc.scatter(dvp, E, lo, n);
+                            pp + a * P, grad_vectors ? dvp + lo : nullptr, grad_vectors ? dvp + E + lo : nullptr,
+                            grad_vectors ? dvp + 2 * E + lo : nullptr, grad_params ? dpp + a * P : nullptr, buf);
     });
     return {energies, dv.t(), dp};
 }
