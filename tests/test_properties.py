@@ -176,6 +176,8 @@ def test_order_parameter_and_tm_estimate():
     runs = [{"T": t, "v": 0.01 * (1012.0 - t) + rng.normal(0, 0.02), "v_err": 0.02} for t in T]
     tm, err, checks = estimate_tm(runs)
     assert all(c.passed for c in checks) and abs(tm - 1012.0) < 3 * err and err < 10
+    runs[-1]["v"] = 0.5  # solid growing at the highest temperature: not a usable series
+    assert not all(c.passed for c in estimate_tm(runs)[2])
 
 
 @pytest.mark.data

@@ -21,8 +21,9 @@ in J. R. Morris, Phys. Rev. B 66, 144104 (2002)):
    their regression errors (one trajectory per temperature does).
 
 If all velocities have one sign the temperature window is shifted (``adaptive`` rounds).
-Converged when T_m is bracketed by the sampled temperatures and its standard error is
-below ``rel_tol`` of T_m. The system size and run length are parameters and are stated
+Converged when T_m is bracketed by the sampled temperatures, the velocity changes sign
+only once (a cell too small or runs too short give solid growth above a melting run), and
+the standard error is below ``rel_tol`` of T_m. The system size and run length are parameters and are stated
 in the result.
 """
 
@@ -162,8 +163,10 @@ def estimate_tm(runs: list[dict], rel_tol: float = 0.01, linear_range: float = 0
         tm, tm_err = _fit_tm(T[use], v[use], err[use])
     else:
         tm, tm_err = float("nan"), float("nan")
+    flips = int((np.diff(np.sign(v[v != 0])) != 0).sum())
     checks = [
         Check("T_m bracketed by solid-growing and melting runs", bracket),
+        Check("interface velocity changes sign once (solid grows below, melts above)", flips == 1, float(flips), 1.0),
         Check("standard error of T_m", bool(np.isfinite(tm_err) and tm_err <= rel_tol * abs(tm)), tm_err, rel_tol * abs(tm) if np.isfinite(tm) else None),
     ]
     return tm, tm_err, checks
