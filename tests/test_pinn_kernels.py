@@ -239,6 +239,33 @@ def test_bond_order_guard_and_parameter_derivatives(monkeypatch):
         torch.testing.assert_close(a, r, rtol=1e-10, atol=1e-11)
 
 
+def test_asymmetric_screening_table(monkeypatch, calls):
+    """λ_i[t_j][t_k] ≠ λ_i[t_k][t_j]: the factor of k in the screening of the bond i–j uses
+    λ_i[t_j][t_k] (the kernel evaluates both triplets of a pair of bonds together). A classic
+    Al–Cu bond-order potential with a strongly asymmetric table agrees with the torch path for
+    the table and its transpose, which give clearly different energies (a transposed lookup
+    fails). Single species: λ below and above the range of the factorised exponentials."""
+    base = {"A": 7.0, "alpha": 2.5, "B": 3.0, "beta": 1.2, "h": -0.3, "sigma": 0.4, "a": 0.8}
+    lam = np.array([[[1.1, 0.2], [2.6, 1.6]], [[0.9, 3.0], [0.3, 1.4]]])  # [t_i][t_j][t_k]
+    pot = Potential(["Al", "Cu"], [Component(PinnBOP(["Al", "Cu"], cutoff=RC, smoothing=HC))])
+    at = structures()["triclinic"]
+    assert len(set(at.get_chemical_symbols())) == 2
+    energies = []
+    for table in (lam, lam.transpose(0, 2, 1)):
+        pot.components[0].provider.set_values({**base, "lambda": table})
+        n = calls["bop"]
+        got = evaluate(pot, at, monkeypatch, torch_path=False)
+        assert calls["bop"] > n, "the C++ path was not used"
+        assert_same(got, evaluate(pot, at, monkeypatch, torch_path=True))
+        energies.append(got["energy"])
+    assert abs(energies[0] - energies[1]) > 0.005 * len(at), energies  # eV
+    one = Potential(["Al"], [Component(PinnBOP(["Al"], cutoff=RC, smoothing=HC))])
+    al = structures(("Al",))["triclinic"]
+    for lam1 in (0.6, 30.0):  # λ rc < 100: one exponential per pair of bonds; above: per triplet
+        one.components[0].provider.set_values({**base, "lambda": lam1})
+        assert_same(evaluate(one, al, monkeypatch, False), evaluate(one, al, monkeypatch, True))
+
+
 def test_disabled_and_failed_build_fall_back(monkeypatch, calls):
     pot = random_pinn(seed=8)
     at = structures()["vacancy"]

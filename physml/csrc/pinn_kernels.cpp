@@ -392,6 +392,95 @@ PinnBOPKernel::PinnBOPKernel(int n_species, double rc, double hc) : S_(n_species
 
 namespace {
 
+// 2^(j/256), j = 0..255, correctly rounded
+alignas(64) constexpr double kExp2Table[256] = {
+    0x1.0000000000000p+0, 0x1.00b1afa5abcbfp+0, 0x1.0163da9fb3335p+0, 0x1.02168143b0281p+0,
+    0x1.02c9a3e778061p+0, 0x1.037d42e11bbccp+0, 0x1.04315e86e7f85p+0, 0x1.04e5f72f654b1p+0,
+    0x1.059b0d3158574p+0, 0x1.0650a0e3c1f89p+0, 0x1.0706b29ddf6dep+0, 0x1.07bd42b72a836p+0,
+    0x1.0874518759bc8p+0, 0x1.092bdf66607e0p+0, 0x1.09e3ecac6f383p+0, 0x1.0a9c79b1f3919p+0,
+    0x1.0b5586cf9890fp+0, 0x1.0c0f145e46c85p+0, 0x1.0cc922b7247f7p+0, 0x1.0d83b23395decp+0,
+    0x1.0e3ec32d3d1a2p+0, 0x1.0efa55fdfa9c5p+0, 0x1.0fb66affed31bp+0, 0x1.1073028d7233ep+0,
+    0x1.11301d0125b51p+0, 0x1.11edbab5e2ab6p+0, 0x1.12abdc06c31ccp+0, 0x1.136a814f204abp+0,
+    0x1.1429aaea92de0p+0, 0x1.14e95934f312ep+0, 0x1.15a98c8a58e51p+0, 0x1.166a45471c3c2p+0,
+    0x1.172b83c7d517bp+0, 0x1.17ed48695bbc0p+0, 0x1.18af9388c8deap+0, 0x1.1972658375d2fp+0,
+    0x1.1a35beb6fcb75p+0, 0x1.1af99f8138a1cp+0, 0x1.1bbe084045cd4p+0, 0x1.1c82f95281c6bp+0,
+    0x1.1d4873168b9aap+0, 0x1.1e0e75eb44027p+0, 0x1.1ed5022fcd91dp+0, 0x1.1f9c18438ce4dp+0,
+    0x1.2063b88628cd6p+0, 0x1.212be3578a819p+0, 0x1.21f49917ddc96p+0, 0x1.22bdda27912d1p+0,
+    0x1.2387a6e756238p+0, 0x1.2451ffb82140ap+0, 0x1.251ce4fb2a63fp+0, 0x1.25e85711ece75p+0,
+    0x1.26b4565e27cddp+0, 0x1.2780e341ddf29p+0, 0x1.284dfe1f56381p+0, 0x1.291ba7591bb70p+0,
+    0x1.29e9df51fdee1p+0, 0x1.2ab8a66d10f13p+0, 0x1.2b87fd0dad990p+0, 0x1.2c57e39771b2fp+0,
+    0x1.2d285a6e4030bp+0, 0x1.2df961f641589p+0, 0x1.2ecafa93e2f56p+0, 0x1.2f9d24abd886bp+0,
+    0x1.306fe0a31b715p+0, 0x1.31432edeeb2fdp+0, 0x1.32170fc4cd831p+0, 0x1.32eb83ba8ea32p+0,
+    0x1.33c08b26416ffp+0, 0x1.3496266e3fa2dp+0, 0x1.356c55f929ff1p+0, 0x1.36431a2de883bp+0,
+    0x1.371a7373aa9cbp+0, 0x1.37f26231e754ap+0, 0x1.38cae6d05d866p+0, 0x1.39a401b7140efp+0,
+    0x1.3a7db34e59ff7p+0, 0x1.3b57fbfec6cf4p+0, 0x1.3c32dc313a8e5p+0, 0x1.3d0e544ede173p+0,
+    0x1.3dea64c123422p+0, 0x1.3ec70df1c5175p+0, 0x1.3fa4504ac801cp+0, 0x1.40822c367a024p+0,
+    0x1.4160a21f72e2ap+0, 0x1.423fb2709468ap+0, 0x1.431f5d950a897p+0, 0x1.43ffa3f84b9d4p+0,
+    0x1.44e086061892dp+0, 0x1.45c2042a7d232p+0, 0x1.46a41ed1d0057p+0, 0x1.4786d668b3237p+0,
+    0x1.486a2b5c13cd0p+0, 0x1.494e1e192aed2p+0, 0x1.4a32af0d7d3dep+0, 0x1.4b17dea6db7d7p+0,
+    0x1.4bfdad5362a27p+0, 0x1.4ce41b817c114p+0, 0x1.4dcb299fddd0dp+0, 0x1.4eb2d81d8abffp+0,
+    0x1.4f9b2769d2ca7p+0, 0x1.508417f4531eep+0, 0x1.516daa2cf6642p+0, 0x1.5257de83f4eefp+0,
+    0x1.5342b569d4f82p+0, 0x1.542e2f4f6ad27p+0, 0x1.551a4ca5d920fp+0, 0x1.56070dde910d2p+0,
+    0x1.56f4736b527dap+0, 0x1.57e27dbe2c4cfp+0, 0x1.58d12d497c7fdp+0, 0x1.59c0827ff07ccp+0,
+    0x1.5ab07dd485429p+0, 0x1.5ba11fba87a03p+0, 0x1.5c9268a5946b7p+0, 0x1.5d84590998b93p+0,
+    0x1.5e76f15ad2148p+0, 0x1.5f6a320dceb71p+0, 0x1.605e1b976dc09p+0, 0x1.6152ae6cdf6f4p+0,
+    0x1.6247eb03a5585p+0, 0x1.633dd1d1929fdp+0, 0x1.6434634ccc320p+0, 0x1.652b9febc8fb7p+0,
+    0x1.6623882552225p+0, 0x1.671c1c70833f6p+0, 0x1.68155d44ca973p+0, 0x1.690f4b19e9538p+0,
+    0x1.6a09e667f3bcdp+0, 0x1.6b052fa75173ep+0, 0x1.6c012750bdabfp+0, 0x1.6cfdcddd47645p+0,
+    0x1.6dfb23c651a2fp+0, 0x1.6ef9298593ae5p+0, 0x1.6ff7df9519484p+0, 0x1.70f7466f42e87p+0,
+    0x1.71f75e8ec5f74p+0, 0x1.72f8286ead08ap+0, 0x1.73f9a48a58174p+0, 0x1.74fbd35d7cbfdp+0,
+    0x1.75feb564267c9p+0, 0x1.77024b1ab6e09p+0, 0x1.780694fde5d3fp+0, 0x1.790b938ac1cf6p+0,
+    0x1.7a11473eb0187p+0, 0x1.7b17b0976cfdbp+0, 0x1.7c1ed0130c132p+0, 0x1.7d26a62ff86f0p+0,
+    0x1.7e2f336cf4e62p+0, 0x1.7f3878491c491p+0, 0x1.80427543e1a12p+0, 0x1.814d2add106d9p+0,
+    0x1.82589994cce13p+0, 0x1.8364c1eb941f7p+0, 0x1.8471a4623c7adp+0, 0x1.857f4179f5b21p+0,
+    0x1.868d99b4492edp+0, 0x1.879cad931a436p+0, 0x1.88ac7d98a6699p+0, 0x1.89bd0a478580fp+0,
+    0x1.8ace5422aa0dbp+0, 0x1.8be05bad61778p+0, 0x1.8cf3216b5448cp+0, 0x1.8e06a5e0866d9p+0,
+    0x1.8f1ae99157736p+0, 0x1.902fed0282c8ap+0, 0x1.9145b0b91ffc6p+0, 0x1.925c353aa2fe2p+0,
+    0x1.93737b0cdc5e5p+0, 0x1.948b82b5f98e5p+0, 0x1.95a44cbc8520fp+0, 0x1.96bdd9a7670b3p+0,
+    0x1.97d829fde4e50p+0, 0x1.98f33e47a22a2p+0, 0x1.9a0f170ca07bap+0, 0x1.9b2bb4d53fe0dp+0,
+    0x1.9c49182a3f090p+0, 0x1.9d674194bb8d5p+0, 0x1.9e86319e32323p+0, 0x1.9fa5e8d07f29ep+0,
+    0x1.a0c667b5de565p+0, 0x1.a1e7aed8eb8bbp+0, 0x1.a309bec4a2d33p+0, 0x1.a42c980460ad8p+0,
+    0x1.a5503b23e255dp+0, 0x1.a674a8af46052p+0, 0x1.a799e1330b358p+0, 0x1.a8bfe53c12e59p+0,
+    0x1.a9e6b5579fdbfp+0, 0x1.ab0e521356ebap+0, 0x1.ac36bbfd3f37ap+0, 0x1.ad5ff3a3c2774p+0,
+    0x1.ae89f995ad3adp+0, 0x1.afb4ce622f2ffp+0, 0x1.b0e07298db666p+0, 0x1.b20ce6c9a8952p+0,
+    0x1.b33a2b84f15fbp+0, 0x1.b468415b749b1p+0, 0x1.b59728de5593ap+0, 0x1.b6c6e29f1c52ap+0,
+    0x1.b7f76f2fb5e47p+0, 0x1.b928cf22749e4p+0, 0x1.ba5b030a1064ap+0, 0x1.bb8e0b79a6f1fp+0,
+    0x1.bcc1e904bc1d2p+0, 0x1.bdf69c3f3a207p+0, 0x1.bf2c25bd71e09p+0, 0x1.c06286141b33dp+0,
+    0x1.c199bdd85529cp+0, 0x1.c2d1cd9fa652cp+0, 0x1.c40ab5fffd07ap+0, 0x1.c544778fafb22p+0,
+    0x1.c67f12e57d14bp+0, 0x1.c7ba88988c933p+0, 0x1.c8f6d9406e7b5p+0, 0x1.ca3405751c4dbp+0,
+    0x1.cb720dcef9069p+0, 0x1.ccb0f2e6d1675p+0, 0x1.cdf0b555dc3fap+0, 0x1.cf3155b5bab74p+0,
+    0x1.d072d4a07897cp+0, 0x1.d1b532b08c968p+0, 0x1.d2f87080d89f2p+0, 0x1.d43c8eacaa1d6p+0,
+    0x1.d5818dcfba487p+0, 0x1.d6c76e862e6d3p+0, 0x1.d80e316c98398p+0, 0x1.d955d71ff6075p+0,
+    0x1.da9e603db3285p+0, 0x1.dbe7cd63a8315p+0, 0x1.dd321f301b460p+0, 0x1.de7d5641c0658p+0,
+    0x1.dfc97337b9b5fp+0, 0x1.e11676b197d17p+0, 0x1.e264614f5a129p+0, 0x1.e3b333b16ee12p+0,
+    0x1.e502ee78b3ff6p+0, 0x1.e653924676d76p+0, 0x1.e7a51fbc74c83p+0, 0x1.e8f7977cdb740p+0,
+    0x1.ea4afa2a490dap+0, 0x1.eb9f4867cca6ep+0, 0x1.ecf482d8e67f1p+0, 0x1.ee4aaa2188510p+0,
+    0x1.efa1bee615a27p+0, 0x1.f0f9c1cb6412ap+0, 0x1.f252b376bba97p+0, 0x1.f3ac948dd7274p+0,
+    0x1.f50765b6e4540p+0, 0x1.f6632798844f8p+0, 0x1.f7bfdad9cbe14p+0, 0x1.f91d802243c89p+0,
+    0x1.fa7c1819e90d8p+0, 0x1.fbdba3692d514p+0, 0x1.fd3c22b8f71f1p+0, 0x1.fe9d96b2a23d9p+0};
+
+// e^x to ≤ 1 ulp for −708 ≤ x ≤ 709 (no range check), by 2^(k/256) from kExp2Table and
+// e^r − 1, |r| ≤ ln2/512, to r⁵ (truncation < 1e-19): fewer operations than vexp_in_range (the
+// table lookup vectorises as a gather), for the hottest loops of the screening.
+inline double vexp_table(double x) {
+    const double n_ln2 = 256.0 / 0.6931471805599453, c_hi = 6.93147180369123816490e-01 / 256.0,
+                 c_lo = 1.90821492927058770002e-10 / 256.0;  // ln2/256 = c_hi + c_lo, k·c_hi exact
+    const double shifter = 6755399441055744.0;                // 1.5·2^52: adding it rounds to an integer
+    double kd = x * n_ln2 + shifter;
+    int64_t kb;
+    __builtin_memcpy(&kb, &kd, 8);
+    kd -= shifter;
+    const double r = (x - kd * c_hi) - kd * c_lo;
+    const double r2 = r * r;
+    const double em1 = r + r2 * ((0.5 + r * (1.0 / 6.0)) + r2 * ((1.0 / 24.0) + r * (1.0 / 120.0)));  // e^r − 1
+    int64_t tb;
+    __builtin_memcpy(&tb, &kExp2Table[kb & 255], 8);
+    tb += ((kb - 0x4338000000000000LL) >> 8) << 52;  // times 2^⌊k/256⌋
+    double t;
+    __builtin_memcpy(&t, &tb, 8);
+    return t + t * em1;
+}
+
 // Screening factor s = 1 − f_c(x) e of one triplet, e = e^{−λx} given, written over a
 // common denominator so that its log-derivatives need no further division:
 //   f_c = z⁴/D, D = 1 + z⁴, z = (x − rc)/h, s = N/D with N = D − z⁴ e,
@@ -518,6 +607,9 @@ void screening_forward(const Sorted& a, const double* __restrict P, const double
            *__restrict E2 = B.t_e2.data(), *__restrict D1 = B.t_d1.data(), *__restrict D2 = B.t_d2.data(),
            *__restrict L1 = B.t_l1.data(), *__restrict L2 = B.t_l2.data();
     int *__restrict ok = B.o_k.data(), *__restrict ostart = B.o_start.data();
+    // per compacted entry: r_k − r_j (its components and r_ik − r_ij), and P_k Q_j (kFact) or λ
+    double *__restrict OX = B.o_x.data(), *__restrict OY = B.o_y.data(), *__restrict OZ = B.o_z.data(),
+           *__restrict OR = B.o_r.data(), *__restrict OW = B.o_w.data();
     const float *__restrict xf = B.xf.data(), *__restrict yf = B.yf.data(), *__restrict zf = B.zf.data(),
                 *__restrict rf = B.rf.data();
     uint8_t* __restrict gbits = B.gbits.data();
@@ -598,31 +690,46 @@ void screening_forward(const Sorted& a, const double* __restrict P, const double
                 for (int g = 0; g < ng; g += 8) {
                     uint64_t word;
                     __builtin_memcpy(&word, gbits + g, 8);  // bit l: candidate ka + 8g + l
-                    for (; word; word &= word - 1) ok[no++] = jk | (ka + 8 * g + __builtin_ctzll(word));
+                    for (; word; word &= word - 1, ++no) {
+                        const int k = ka + 8 * g + __builtin_ctzll(word);
+                        ok[no] = jk | k;
+                        OX[no] = x[k] - xj;
+                        OY[no] = y[k] - yj;
+                        OZ[no] = z[k] - zj;
+                        OR[no] = r[k] - rj;
+                        OW[no] = kFact ? P[k] * Qj : lrow[type[k]];
+                    }
                 }
             }
         }
-        for (; (no - b0) & 3; ++no) ok[no] = (j1 - 1) << 16 | a.m;  // padding entries (last bond)
+        for (; (no - b0) & 3; ++no) {  // padding entries (with the last bond)
+            const int j = j1 - 1, k = a.m;
+            ok[no] = j << 16 | k;
+            OX[no] = x[k] - x[j];
+            OY[no] = y[k] - y[j];
+            OZ[no] = z[k] - z[j];
+            OR[no] = r[k] - r[j];
+            OW[no] = kFact ? 0.0 : lam[0];
+        }
         ostart[j1] = no;
         // ---- 2. all entries of the tile: pair entries p (local p − a0), compacted entries q
         // (local nA + q − b0) ----
         const int nA = base - a0, nT = nA + no - b0;
         SIMD
-        for (int q = b0; q < no; ++q) {  // the compacted ones' geometry
-            const int j = ok[q] >> 16, k = ok[q] & 0xffff, l = nA + q - b0;
-            const double ex = x[k] - x[j], ey = y[k] - y[j], ez = z[k] - z[j];
-            const double rjk = std::sqrt(ex * ex + ey * ey + ez * ez);
+        for (int q = b0; q < no; ++q) {  // the compacted ones' r_jk and x_ijk
+            const int l = nA + q - b0;
+            const double rjk = std::sqrt(OX[q] * OX[q] + OY[q] * OY[q] + OZ[q] * OZ[q]);
             D1[l] = rjk;
-            X1[l] = r[k] + rjk - r[j];
+            X1[l] = OR[q] + rjk;
             if (kFact)
-                E1[l] = P[k] * Q[j];
+                E1[l] = OW[q];
             else
-                L1[l] = lam[type[j] * S + type[k]];
+                L1[l] = OW[q];
         }
         SIMD
         for (int l = 0; l < nA; ++l) {
             if (kFact) {
-                const double E = vexp_in_range(-lam0 * D1[l]);  // λ r_jk < 350
+                const double E = vexp_table(-lam0 * D1[l]);  // λ r_jk < 350
                 E1[l] *= E;
                 E2[l] *= E;
             } else {
@@ -631,7 +738,7 @@ void screening_forward(const Sorted& a, const double* __restrict P, const double
             }
         }
         SIMD
-        for (int l = nA; l < nT; ++l) E1[l] = kFact ? E1[l] * vexp_in_range(-lam0 * D1[l]) : vexp(-L1[l] * X1[l]);
+        for (int l = nA; l < nT; ++l) E1[l] = kFact ? E1[l] * vexp_table(-lam0 * D1[l]) : vexp(-L1[l] * X1[l]);
         SIMD
         for (int l = 0; l < nA; ++l) {  // pairs of bonds: two triplets
             const double x1 = X1[l], x2 = X2[l], e1 = E1[l], e2 = E2[l];
@@ -756,6 +863,7 @@ void screening_backward(const Sorted& a, const double* __restrict L, const PinnB
     const double *__restrict x = a.x, *__restrict y = a.y, *__restrict z = a.z;
     const double *__restrict G1 = B.t_g1.data(), *__restrict G2 = B.t_g2.data(), *__restrict IR = B.t_ir.data();
     const int *__restrict ok = B.o_k.data(), *__restrict ostart = B.o_start.data();
+    const double *__restrict OX = B.o_x.data(), *__restrict OY = B.o_y.data(), *__restrict OZ = B.o_z.data();
     int base = 0;
     for (int j = 0; j < nb; ++j) {
         const double xj = x[j], yj = y[j], zj = z[j], Lj = L[j];
@@ -793,7 +901,7 @@ void screening_backward(const Sorted& a, const double* __restrict L, const PinnB
             const int k = ok[q] & 0xffff;
             const double g1 = Lj * G1[q];
             const double C = g1 * IR[q];
-            const double ax = C * (x[k] - xj), ay = C * (y[k] - yj), az = C * (z[k] - zj);
+            const double ax = C * OX[q], ay = C * OY[q], az = C * OZ[q];
             cu[k] += g1;
             gx[k] += ax;
             gy[k] += ay;
@@ -1110,7 +1218,7 @@ double PinnBOPKernel::energy(int n, const double* __restrict dx, const double* _
     const size_t n_entries = static_cast<size_t>(nb) * (nb + 1) / 2 + 4 * static_cast<size_t>(nb) + n_far;
     grow(B.lam, static_cast<size_t>(m + kPad) * S);
     grow(B.o_k, n_entries);
-    for (auto* v : {&B.t_g1, &B.t_g2, &B.t_ir}) grow(*v, n_entries);
+    for (auto* v : {&B.t_g1, &B.t_g2, &B.t_ir, &B.o_x, &B.o_y, &B.o_z, &B.o_r, &B.o_w}) grow(*v, n_entries);
     // (per tile; a tile has at most kTile + ka pair entries)
     for (auto* v : {&B.t_s1, &B.t_s2, &B.t_e1, &B.t_e2, &B.t_d1, &B.t_d2, &B.t_l1, &B.t_l2}) grow(*v, n_entries);
     const Sorted srt{m, nb, S, x, y, z, r, type};

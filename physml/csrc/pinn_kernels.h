@@ -162,6 +162,7 @@ class PinnBOPKernel {
         std::vector<double> rall, x, y, z, r, ux, uy, uz, P, Q, gx, gy, gz, cu;  // neighbours, sorted by distance
         std::vector<double> fc, dfc, S, w, b, dbdz, att, rep, dS, dfc_total, dr, gux, guy, guz, dw, lam;  // per bond
         std::vector<double> t_g1, t_g2, t_ir;  // per screening entry (j, k)
+        std::vector<double> o_x, o_y, o_z, o_r, o_w;  // per compacted entry
         std::vector<double> t_s1, t_s2, t_e1, t_e2, t_d1, t_d2, t_l1, t_l2;  // per entry of a tile
         std::vector<int> perm, type, bin_start, kend, o_start, o_k;
         std::vector<float> xf, yf, zf, rf;  // neighbours beyond rc, single precision (candidate test)
