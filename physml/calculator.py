@@ -2,8 +2,10 @@
 
 Implements ``energy``, ``free_energy``, ``forces``, ``stress`` (Voigt xx, yy, zz, yz, xz, xy;
 ASE sign, eV/Å³) and ``energies`` (per-atom site energies). The neighbour list is kept with
-a skin and reused between calls while atoms move less than half the skin, so MD and
-relaxations do not rebuild it every step; ASE's ``check_state`` makes the calculator
+a skin and reused between calls while it provably holds every pair within the cutoff
+(:class:`~physml.neighbors.NeighborCache`: atoms moved less than half the skin, or, when
+the cell changed, the strain and the atoms' own displacements stay within the skin), so
+MD, NPT MD and relaxations do not rebuild it every step; ASE's ``check_state`` makes the calculator
 recompute only when the atoms changed.
 """
 

@@ -11,8 +11,10 @@ so that forces (−∂E/∂x) follow from autograd, and the stress follows from 
 with respect to a homogeneous strain ε applied to positions and cell,
 x → x (1 + ε), h → h (1 + ε), σ = (1/V) ∂E/∂ε (ASE sign convention).
 
-A list may be built with a *skin* (cutoff + skin) and reused while no atom moved more
-than skin/2; every consumer applies its own exact distance test through
+A list may be built with a *skin* (cutoff + skin) and reused while it provably still
+holds every pair within the cutoff (:class:`NeighborCache`: atoms moved less than skin/2,
+or, when the cell changed, a bound that separates the homogeneous strain from the atoms'
+own displacements); every consumer applies its own exact distance test through
 :meth:`Graph.pairs`, so results never depend on the skin.
 """
 
@@ -278,34 +280,69 @@ class Graph(AtomsShape):
 
 
 class NeighborCache:
-    """Reuse a neighbour list across calls while atoms moved less than skin/2.
+    """Reuse a neighbour list across calls while it provably holds every pair within the cutoff.
 
-    The list is rebuilt when the number of atoms, species, cell or periodicity change,
-    or when any atom moved more than half the skin since the last build (Verlet criterion).
+    A list built at positions x⁰ and cell H⁰ with cutoff rc + skin holds every pair
+    (i, j, S) with |D⁰| < rc + skin, where D = x_j − x_i + S·H (rows of H: lattice vectors).
+    For new positions x and cell H, let F = (H⁰)⁻¹H be the homogeneous deformation
+    (H = H⁰F) and u_i = x_i − x⁰_i F the displacement of each atom beyond it; then exactly
+
+        D = D⁰ F + u_j − u_i,     so     |D| ≥ σ_min(F) |D⁰| − 2 max_i |u_i|,
+
+    with σ_min(F) the smallest singular value of F. Every pair missing from the list has
+    |D⁰| ≥ rc + skin, so the list is still complete while
+
+        σ_min(F) (rc + skin) − 2 max_i |u_i| > rc.
+
+    Without a cell change (F = 1) this is the Verlet criterion max|Δx| < skin/2; under a
+    barostat (positions rescaled with the cell) the list survives strains of order
+    skin / (rc + skin) instead of being rebuilt at every step. For a batch the bound is
+    taken over all structures at once (smallest σ_min, largest |u|: conservative). A cell
+    that changed and is singular (a non-periodic structure with zero cell vectors) rebuilds.
+    The list is also rebuilt when the number of atoms, the structure boundaries, the
+    periodicity, the cutoff or the list kind change. Consumers apply their own exact
+    distance test (:meth:`Graph.pairs`), so results never depend on the skin or on reuse.
     """
 
     def __init__(self, skin: float = 1.0):
         self.skin = float(skin)
         self._key = None
         self._ref_positions: torch.Tensor | None = None
+        self._ref_cell: torch.Tensor | None = None
         self._nlist: NeighborList | None = None
         self.builds = 0
+
+    def _still_complete(self, batch: Batch, cutoff: float) -> bool:
+        assert self._ref_positions is not None and self._ref_cell is not None
+        pos = batch.positions.detach()
+        if pos.numel() == 0:
+            return True
+        cell = batch.cell.detach()
+        x0 = self._ref_positions
+        if torch.equal(cell, self._ref_cell):
+            return float((pos - x0).norm(dim=-1).max()) < 0.5 * self.skin
+        h0 = self._ref_cell
+        if bool((torch.linalg.det(h0).abs() < 1e-12).any()):
+            return False
+        F = torch.linalg.solve(h0, cell)  # (n_structures, 3, 3): H = H⁰ F
+        affine = x0 @ F[0] if F.shape[0] == 1 else torch.einsum("nk,nkl->nl", x0, F[batch.batch])
+        u_max = float((pos - affine).norm(dim=-1).max())
+        s_min = float(torch.linalg.svdvals(F)[:, -1].min())
+        return s_min * (cutoff + self.skin) - 2.0 * u_max > cutoff
 
     def get(self, batch: Batch, cutoff: float, full: bool = True) -> NeighborList:
         key = (
             batch.n_atoms,
             tuple(batch.ptr.tolist()) if batch.n_structures < 64 else batch.ptr.sum().item(),
-            batch.cell.detach().cpu().numpy().tobytes(),
             batch.pbc.cpu().numpy().tobytes(),
             float(cutoff),
             bool(full),
         )
-        if self._nlist is not None and key == self._key and self._ref_positions is not None:
-            disp = (batch.positions.detach() - self._ref_positions).norm(dim=-1)
-            if disp.numel() == 0 or float(disp.max()) < 0.5 * self.skin:
-                return self._nlist
+        if self._nlist is not None and key == self._key and self._still_complete(batch, float(cutoff)):
+            return self._nlist
         self._nlist = neighbor_list(batch, cutoff + self.skin, full=full)
         self._key = key
         self._ref_positions = batch.positions.detach().clone()
+        self._ref_cell = batch.cell.detach().clone()
         self.builds += 1
         return self._nlist

@@ -15,13 +15,11 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
-import torch
 from ase import Atoms, units
 from ase.calculators.calculator import Calculator, all_changes
 from ase.md.nptberendsen import Inhomogeneous_NPTBerendsen
 from ase.md.velocitydistribution import Stationary, thermalize_momenta
 
-from physml.neighbors import NeighborCache, neighbor_list
 from physml.properties.crystal import Crystal
 from physml.properties.order import order_parameter
 from physml.properties.result import Check, Result
@@ -38,34 +36,6 @@ class MDSettings:
     seed: int = 0
 
 
-class StrainTolerantNeighborCache(NeighborCache):
-    """A physml neighbour cache that survives the small cell changes of a barostat.
-
-    physml's :class:`~physml.neighbors.NeighborCache` rebuilds on any cell change, i.e. at
-    every step of NPT. A list stores integer image shifts S and the pair vectors are
-    recomputed from the current positions and cell, D = r_j − r_i + S·H, so a list built
-    with cutoff + skin stays complete while |ΔD| ≤ 2 max|Δr| + Σ_k max|S_k| |ΔH_k| < skin
-    (Δ: since the build). That bound is the rebuild criterion here.
-    """
-
-    def get(self, batch, cutoff: float, full: bool = True):
-        key = (batch.n_atoms, tuple(batch.ptr.tolist()), batch.pbc.cpu().numpy().tobytes(), float(cutoff), bool(full))
-        if self._nlist is not None and key == self._key and self._ref_positions is not None:
-            disp = float((batch.positions.detach() - self._ref_positions).norm(dim=-1).max()) if batch.n_atoms else 0.0
-            dcell = (batch.cell.detach() - self._ref_cell).norm(dim=-1)  # (n_structures, 3) row norms
-            bound = 2.0 * disp + float((self._smax * dcell).sum(dim=-1).max())
-            if bound < self.skin:
-                return self._nlist
-        self._nlist = neighbor_list(batch, cutoff + self.skin, full=full)
-        self._key = key
-        self._ref_positions = batch.positions.detach().clone()
-        self._ref_cell = batch.cell.detach().clone()
-        sh = self._nlist.shifts
-        self._smax = sh.abs().max(dim=0).values if sh.numel() else torch.zeros(3, dtype=batch.cell.dtype)
-        self.builds += 1
-        return self._nlist
-
-
 class WithStress(Calculator):
     """Wraps an ASE calculator so that every call computes energy, forces and stress
     together: the Berendsen barostat asks for the stress right after the forces at the same
@@ -75,10 +45,7 @@ class WithStress(Calculator):
 
     def __init__(self, calc: Calculator):
         super().__init__()
-        self.inner = calc
-        cache = getattr(calc, "neighbors", None)
-        if type(cache) is NeighborCache:  # a physml calculator: keep its list across barostat steps
-            calc.neighbors = StrainTolerantNeighborCache(skin=cache.skin)
+        self.inner = calc  # physml.Calculator keeps its neighbour list across barostat steps
 
     def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
         super().calculate(atoms, properties, system_changes)
