@@ -38,39 +38,38 @@ PairList check_pairs(const at::Tensor& vectors, const at::Tensor& i, const at::T
     const int64_t* jp = jc.data_ptr<int64_t>();
     const int64_t* sp = sc.data_ptr<int64_t>();
     const int64_t ns_atoms = sc.size(0);
-    // validity in branch-free passes (vectorised); only a failure rescans for the message
-    bool bad = E > 0 && (ip[0] < 0 || ip[E - 1] >= N);
-    int64_t n_bad = 0;
-    for (int64_t e = 1; e < E; ++e) n_bad += ip[e] < ip[e - 1];
-    for (int64_t e = 0; e < E; ++e) n_bad += (jp[e] < 0) | (jp[e] >= ns_atoms);
-    if (bad || n_bad) {
-        int64_t prev = 0;
-        for (int64_t e = 0; e < E; ++e) {
-            const int64_t a = ip[e], b = jp[e];
-            TORCH_CHECK(a >= 0 && a < N, op, ": centre index ", a, " of pair ", e, " outside 0..", N - 1);
-            TORCH_CHECK(a >= prev, op, ": the pair list must be sorted by centre atom i (pair ", e, ")");
-            TORCH_CHECK(b >= 0 && b < ns_atoms, op, ": neighbour index ", b, " of pair ", e,
-                        " outside the species array");
-            prev = a;
-        }
-    }
+    // one pass without error branches (the species lookup clamped, the offsets of each centre
+    // atom's pairs written as if the list were valid); only a failure rescans for the message
+    TORCH_CHECK(E == 0 || ns_atoms > 0, op, ": empty species array");
     PairList pl;
     pl.type.resize(E);
-    for (int64_t e = 0; e < E; ++e) {
-        const int64_t t = sp[jp[e]];
-        n_bad += (t < 0) | (t >= n_species);
-        pl.type[e] = static_cast<int>(t);
-    }
-    if (n_bad)
-        for (int64_t e = 0; e < E; ++e) {
-            const int64_t b = jp[e], t = sp[b];
-            TORCH_CHECK(t >= 0 && t < n_species, op, ": species ", t, " of atom ", b, " outside 0..", n_species - 1);
-        }
-    // offsets of each centre atom's pairs (the list is sorted by i)
     pl.start.assign(N + 1, E);
-    int64_t a = 0;
-    for (int64_t e = 0; e < E; ++e)
-        for (; a <= ip[e]; ++a) pl.start[a] = e;
+    int64_t n_bad = E > 0 && (ip[0] < 0 || ip[E - 1] >= N), n_bad_species = 0, prev = E > 0 ? ip[0] : 0, a = 0;
+    for (int64_t e = 0; e < E; ++e) {
+        const int64_t ie = ip[e], je = jp[e];
+        n_bad += (ie < prev) | (je < 0) | (je >= ns_atoms);
+        prev = ie;
+        const int64_t t = sp[std::min(std::max(je, int64_t{0}), ns_atoms - 1)];
+        n_bad_species += (t < 0) | (t >= n_species);
+        pl.type[e] = static_cast<int>(t);
+        for (const int64_t last = std::min(ie, N - 1); a <= last; ++a) pl.start[a] = e;
+    }
+    if (n_bad) {
+        int64_t before = 0;
+        for (int64_t e = 0; e < E; ++e) {
+            const int64_t c = ip[e], d = jp[e];
+            TORCH_CHECK(c >= 0 && c < N, op, ": centre index ", c, " of pair ", e, " outside 0..", N - 1);
+            TORCH_CHECK(c >= before, op, ": the pair list must be sorted by centre atom i (pair ", e, ")");
+            TORCH_CHECK(d >= 0 && d < ns_atoms, op, ": neighbour index ", d, " of pair ", e,
+                        " outside the species array");
+            before = c;
+        }
+    }
+    if (n_bad_species)
+        for (int64_t e = 0; e < E; ++e) {
+            const int64_t d = jp[e], t = sp[d];
+            TORCH_CHECK(t >= 0 && t < n_species, op, ": species ", t, " of atom ", d, " outside 0..", n_species - 1);
+        }
     for (int64_t c = 0; c < N; ++c) pl.max_pairs = std::max(pl.max_pairs, pl.start[c + 1] - pl.start[c]);
     return pl;
 }
