@@ -127,3 +127,55 @@ def test_resumed_cosine_stage_of_another_length_follows_the_new_schedule(tmp_pat
     for rec in h.epochs[4:]:
         # the lr after epoch e is the closed-form cosine of the 10-epoch stage
         assert rec["lr"] == pytest.approx(0.01 * (1 + math.cos(math.pi * rec["epoch"] / 10)) / 2, rel=1e-9, abs=1e-15)
+
+
+def _lbfgs_morse():
+    pot = Potential(["Cu"], [Component(Morse(["Cu"], cutoff=5.0))])
+    pot.components[0].provider.set_values({"D": 0.3, "alpha": 1.5, "r0": 2.5})
+    return pot
+
+
+def test_lbfgs_converges_on_a_loss_of_tiny_scale():
+    # weights of 1e-6 make the loss ~1e-9: torch's absolute L-BFGS tolerances alone would
+    # stop at the first iteration; the trainer normalises the objective by its initial value
+    pot = _lbfgs_morse()
+    log = []
+    tr = Trainer(pot, labelled(), None, LossWeights(energy=1e-6, forces=1e-6), baseline_optimizer="lbfgs", lbfgs_iterations=20, seed=1, log=log.append)
+    h = tr.run("baseline", epochs=30)
+    assert h.epochs[-1]["train_loss"] < 1e-8 * tr.lbfgs_ref
+    v = pot.components[0].provider.values()
+    for k, val in TRUE.items():
+        assert float(v[k][0, 0].detach()) == pytest.approx(val, rel=1e-5), k
+    # a converged fit ends the stage instead of repeating steps that change nothing
+    assert tr.stopped and len(h.epochs) < 30
+    assert any("converged at step" in m for m in log)
+
+
+def test_lbfgs_restarts_after_a_step_without_decrease():
+    pot = _lbfgs_morse()
+    log = []
+    tr = Trainer(pot, labelled(), None, LossWeights(), baseline_optimizer="lbfgs", lbfgs_iterations=5, seed=1, log=log.append)
+    tr.run("baseline", epochs=1)
+    assert tr.optimizer.state  # a history exists
+    with torch.no_grad():  # move to a point where the stored history no longer applies
+        for p in pot.components[0].provider.parameters():
+            p.mul_(0.9)
+    tr.lbfgs_ref = 1e300  # a scale at which every change is below the tolerances
+    tr.run("baseline", epochs=2)
+    assert any("restarted" in m for m in log) and not tr.optimizer.state
+
+
+def test_lbfgs_resume_is_bit_identical(tmp_path):
+    torch.set_num_threads(1)
+    data = labelled(6, 4)
+    full = pinn_morse()
+    Trainer(full, data, None, LossWeights(), lbfgs_iterations=4, seed=5, weight_decay=1e-4).run("lbfgs", epochs=3)
+    part = pinn_morse()
+    Trainer(part, data, None, LossWeights(), lbfgs_iterations=4, seed=5, weight_decay=1e-4, checkpoint=tmp_path / "ck.pt").run("lbfgs", epochs=1)
+    resumed = pinn_morse(seed=99)
+    t2 = Trainer(resumed, data, None, LossWeights(), lbfgs_iterations=4, seed=5, weight_decay=1e-4)
+    t2.load_checkpoint(tmp_path / "ck.pt")
+    assert t2.lbfgs_ref > 0  # the objective's normalisation comes from the checkpoint
+    t2.run("lbfgs", epochs=3)
+    for (k, a), (_, b) in zip(full.state_dict().items(), resumed.state_dict().items()):
+        assert torch.equal(a, b), k

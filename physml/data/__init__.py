@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from physml.data.corrections import shift_pressure
 from physml.data.labels import LabelledBatch, iterate_batches
 from physml.data.references import fit_reference_energies, subtract_reference
 from physml.data.registry import REGISTRY, load_named, resolve
@@ -31,5 +32,5 @@ def load_dataset(name_or_path: str | os.PathLike, split: str | None = None, **kw
 __all__ = [
     "DataError", "Dataset", "LabelledBatch", "LabelledStructure", "REGISTRY", "check_consistency",
     "fit_reference_energies", "holdout_groups", "iterate_batches", "load_dataset", "random_split",
-    "read_dataset", "resolve", "stratified_split", "subtract_reference",
+    "read_dataset", "resolve", "shift_pressure", "stratified_split", "subtract_reference",
 ]

@@ -20,14 +20,15 @@ from physml.evaluate import compare, comparison_table, load_model
 from physml.train import rundir
 
 
-def load_data(spec: str, **kwargs):
-    """A data file, a named dataset, or ``NAME:SPLIT`` of a named dataset (``mlearn-Mo:test``)."""
-    from physml.data import REGISTRY, load_dataset
+def load_data(spec: str, pressure_offset: float = 0.0, **kwargs):
+    """A data file, a named dataset, or ``NAME:SPLIT`` of a named dataset (``mlearn-Mo:test``);
+    ``pressure_offset`` (GPa) corrects the stresses (:func:`physml.data.corrections.shift_pressure`)."""
+    from physml.data import REGISTRY, load_dataset, shift_pressure
 
     name, _, split = str(spec).rpartition(":")
     if name in REGISTRY and split:
-        return load_dataset(name, split=split, **kwargs)
-    return load_dataset(spec, **kwargs)
+        return shift_pressure(load_dataset(name, split=split, **kwargs), pressure_offset)
+    return shift_pressure(load_dataset(spec, **kwargs), pressure_offset)
 
 
 def select_structures(data: str | None, config: str | os.PathLike | None, split: str = "test"):
@@ -42,9 +43,10 @@ def select_structures(data: str | None, config: str | os.PathLike | None, split:
     from physml.train.run import split_dataset
 
     cfg = load_config(config)
+    kw = dict(min_distance=cfg.data.min_distance, pressure_offset=cfg.data.pressure_offset)
     if split == "test" and cfg.data.test and data is None:
-        return load_data(cfg.data.test, min_distance=cfg.data.min_distance)
-    ds = load_data(data or cfg.data.train, min_distance=cfg.data.min_distance)
+        return load_data(cfg.data.test, **kw)
+    ds = load_data(data or cfg.data.train, **kw)
     parts = dict(zip(("train", "validation", "test"), split_dataset(ds, cfg)))
     if split not in parts:
         raise ValueError(f"--split must be one of {sorted(parts)} with --config, got {split!r}")

@@ -34,11 +34,16 @@ class SplitConfig(_Strict):
 
 
 class DataConfig(_Strict):
+    """``pressure_offset`` (GPa): the isotropic (Pulay-like) stress error of the DFT data,
+    the amount by which −tr(σ)/3 lies below −dE/dV; every stress label of the train,
+    validation and test data becomes σ − δ·I (:func:`physml.data.corrections.shift_pressure`)."""
+
     train: str
     test: str | None = None
     split: SplitConfig = Field(default_factory=SplitConfig)
     reference_energies: dict[str, float] | Literal["fit"] = "fit"
     min_distance: float = 0.5
+    pressure_offset: float = Field(0.0, allow_inf_nan=False)
 
 
 class TermConfig(_Strict):

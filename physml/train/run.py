@@ -178,11 +178,14 @@ def _fit(cfg: FitConfig, run: Path, do_resume: bool, resume: bool, on_epoch, sho
 
     from physml.train.compare import load_data
 
-    ds = load_data(cfg.data.train, min_distance=cfg.data.min_distance)
+    kw = dict(min_distance=cfg.data.min_distance, pressure_offset=cfg.data.pressure_offset)
+    ds = load_data(cfg.data.train, **kw)
     train, val, test = split_dataset(ds, cfg)
     if cfg.data.test:
-        test = load_data(cfg.data.test, min_distance=cfg.data.min_distance)
+        test = load_data(cfg.data.test, **kw)
     log(f"data: {len(ds)} structures, groups {ds.groups}; train {len(train)}, validation {len(val)}, test {len(test)}")
+    if cfg.data.pressure_offset:
+        log(f"stresses corrected by the pressure offset {cfg.data.pressure_offset:+g} GPa (sigma - delta I)")
     if not len(train):
         raise ValueError(f"{cfg.data.train}: the training split is empty")
     missing = sorted(set(ds.species) - set(cfg.model.species))

@@ -211,6 +211,7 @@ class Trainer:
         self.epoch = 0
         self.optimizer: torch.optim.Optimizer | None = None
         self.resumed = False
+        self.lbfgs_ref = 0.0  # the loss that normalises the L-BFGS objective (0: not set yet)
         self.wall = 0.0  # seconds spent in training epochs, summed over resumed runs
 
     # ------------------------------------------------------------------ set-up
@@ -320,10 +321,10 @@ class Trainer:
             n += part.n_structures
         return acc[0] / max(n, 1), {c: v / max(n, 1) for c, v in zip(_COMPONENTS, acc[1:])}
 
-    def _lbfgs_epoch(self, stage: str) -> tuple[float, dict]:
+    def _lbfgs_closure(self, stage: str, scale: float, last: dict):
+        """The full-batch objective for L-BFGS: the training loss (plus the L2 weight
+        penalty) times ``scale``; the unscaled components are stored in ``last``."""
         create = self.weights.forces > 0 or self.weights.stress > 0
-        last: dict = {}
-
         params = [p for g in self.optimizer.param_groups for p in g["params"]]
 
         def closure():
@@ -336,27 +337,58 @@ class Trainer:
                 acc = [a + v * f for a, v in zip(acc, self._values(t))]
                 if t is None:
                     continue
-                (t["total"] * f).backward()
-                v = t["total"].detach() * f
+                (t["total"] * (f * scale)).backward()
+                v = t["total"].detach() * (f * scale)
                 total = v if total is None else total + v
             decayed = self._decayed(stage)
             if self.l2 and decayed and self.world.is_main:
                 # the L2 weight penalty λ_w Σ w², once per evaluation (on rank 0 only)
                 l2 = self.l2 * sum((q * q).sum() for q in decayed)
-                l2.backward()
+                (l2 * scale).backward()
                 acc[0] += float(l2.detach())
-                total = l2.detach() if total is None else total + l2.detach()
+                total = l2.detach() * scale if total is None else total + l2.detach() * scale
             if self.world.active:
                 acc = all_reduce_sum(self.world, params, acc)
-                total = torch.tensor(acc[0], dtype=self.pot.dtype, device=self.pot.device)
-            last.update(zip(_COMPONENTS, acc[1:]))
+                total = torch.tensor(acc[0] * scale, dtype=self.pot.dtype, device=self.pot.device)
+            last.clear()
+            last.update(zip(("total",) + _COMPONENTS, acc))
             return total
 
-        loss = self.optimizer.step(closure)
-        # report the loss at the new parameters (what the next step starts from)
-        final = closure()
+        return closure
+
+    def _lbfgs_epoch(self, stage: str) -> tuple[float, dict]:
+        """One L-BFGS step (``lbfgs_iterations`` iterations) on the full training set.
+
+        torch's L-BFGS stops on *absolute* tolerances (|Δloss| < 1e-9, g·d > −1e-9), which a
+        fitting loss of order 1e-4 meets long before it has converged: the history then
+        holds a tiny step, every later step ends after one evaluation and the stage stalls.
+        The objective is therefore divided by ``lbfgs_ref``, the power of two just below the
+        stage's initial loss (kept in the checkpoint), which makes those tolerances
+        relative. A step that does not
+        lower the loss restarts L-BFGS with an empty history; a step from an empty
+        history that does not lower it ends the stage (converged)."""
+        last: dict = {}
+        if not self.lbfgs_ref:
+            self._lbfgs_closure(stage, 1.0, last)()
+            self.optimizer.zero_grad(set_to_none=True)
+            # a power of two: the scaling is exact in floating point (no added round-off)
+            self.lbfgs_ref = 2.0 ** math.floor(math.log2(max(float(last["total"]), 1e-300)))
+        scale = 1.0 / self.lbfgs_ref
+        closure = self._lbfgs_closure(stage, scale, last)
+        fresh = not self.optimizer.state
+        start = self.optimizer.step(closure)
+        start = float(start) / scale if start is not None else float("inf")
+        final_scaled = closure()  # the loss at the new parameters (what the next step starts from)
+        final = float(final_scaled) / scale if final_scaled is not None else float(last["total"])
         self.optimizer.zero_grad(set_to_none=True)
-        return float(final if final is not None else loss), dict(last)
+        if not final < start:
+            if fresh:
+                self.stopped = True
+                self.log(json.dumps({"stage": stage, "lbfgs": f"converged at step {self.epoch + 1} (no decrease from an empty history)", "loss": final}))
+            else:
+                self.optimizer = self._make_optimizer(stage)
+                self.log(json.dumps({"stage": stage, "lbfgs": f"step {self.epoch + 1} did not lower the loss: restarted with an empty history"}))
+        return final, {c: last[c] for c in _COMPONENTS}
 
     # ------------------------------------------------------------------ training
     def run(self, stage: str, epochs: int, joint_baseline: bool | None = None) -> History:
@@ -368,6 +400,7 @@ class Trainer:
             self.optimizer = self._make_optimizer(stage)
             self.scheduler = self._make_scheduler(stage, epochs)
             self.epoch = 0
+            self.lbfgs_ref = 0.0
             self.best_val, self.best_state, self.bad_epochs, self.stopped = float("inf"), None, 0, False
         if self.optimizer is None:
             self.log(f"stage {stage}: nothing to train")
@@ -452,6 +485,7 @@ class Trainer:
             "joint_baseline": self.joint_baseline,
             "history": self.history.epochs,
             "wall": self.wall,
+            "lbfgs_ref": self.lbfgs_ref,
             "rng": _rng_state(),
         }
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -489,6 +523,7 @@ class Trainer:
         self.epoch = int(state["epoch"])
         self.history.epochs = list(state["history"])
         self.wall = float(state.get("wall", 0.0))
+        self.lbfgs_ref = float(state.get("lbfgs_ref", 0.0))
         self.best_val = float(state.get("best_val", float("inf")))
         self.bad_epochs = int(state.get("bad_epochs", 0))
         self.stopped = bool(state.get("stopped", False))
