@@ -4,9 +4,10 @@
 // Cost per centre atom with n neighbours in the list and nb bonds (r < rc):
 //   descriptors: O(n · n_angular · n_centres) forward and backward (addition theorem), as
 //     small dense loops over the atom's pairs in structure-of-arrays buffers;
-//   bond order: O(nb · S) from per-atom moments of the bonds;
-//   screening: O(nb · n) candidate tests (dot products, no sqrt), then one sqrt and one exp
-//     per triplet with x_ijk < rc, vectorised over the atom's triplets.
+//   bond order: O(nb · S) from per-atom moments of the bonds, vectorised over the bonds;
+//   screening: O(nb²) pairs of bonds {j, k} (one sqrt, one exp and one division give both
+//     triplets (i; j, k) and (i; k, j)), plus O(nb · n) single-precision candidate tests for
+//     the neighbours beyond rc (no sqrt), evaluated only where x_ijk < rc may hold.
 // The derivatives of a site energy involve only that atom's own pairs, so they are computed
 // in the same call while the atom's triplets are in cache.
 #include "pinn_kernels.h"
@@ -392,7 +393,7 @@ PinnBOPKernel::PinnBOPKernel(int n_species, double rc, double hc) : S_(n_species
 
 namespace {
 
-// 2^(j/256), j = 0..255, correctly rounded
+// 2^(j/256), j = 0..255, correctly rounded (computed with 60-digit decimal arithmetic)
 alignas(64) constexpr double kExp2Table[256] = {
     0x1.0000000000000p+0, 0x1.00b1afa5abcbfp+0, 0x1.0163da9fb3335p+0, 0x1.02168143b0281p+0,
     0x1.02c9a3e778061p+0, 0x1.037d42e11bbccp+0, 0x1.04315e86e7f85p+0, 0x1.04e5f72f654b1p+0,
@@ -542,11 +543,12 @@ constexpr double kTinyDistance = 1e-30;
 // x = 2 rc (s = 1) and r_jk = rc.
 constexpr double kPadding = 2.5, kMaskedX = 2.0;
 constexpr int kPad = 8;
-// how much looser (Å) the single-precision candidate test is than x < rc: far more than its
-// rounding errors (coordinates below 1.5 rc, ≲ 1e-6 Å; r_jk² ≲ 1e-3 Å²)
+// how much looser (Å) the single-precision candidate test is than x < rc: (t + 0.05)² − t² ≥
+// 2.5e-3 Å² is far more than its rounding errors (≲ 1e-6 Å in the coordinates below 1.5 rc,
+// ≲ 4e-4 Å² in r_jk²)
 constexpr double kTestMargin = 0.05;
 
-// Neighbours of atom i in distance order (bonds r < rc first), structure of arrays.
+// Neighbours of atom i (bonds r < rc first, each group in distance bins), structure of arrays.
 struct Sorted {
     int m, nb, S;
     const double *x, *y, *z, *r;
@@ -1011,7 +1013,7 @@ double bond_terms(int nb, int S_rt, const double* __restrict r, const double* __
 
     const double dPhi = Phi > 0 ? -0.5 * sigma / sq : 0.0;  // dE/dΦ
     double *__restrict dS = B.dS.data(), *__restrict dr = B.dr.data(), *__restrict gux = B.gux.data(),
-           *__restrict guy = B.guy.data(), *__restrict guz = B.guz.data(), *__restrict G = B.dw.data();
+           *__restrict guy = B.guy.data(), *__restrict guz = B.guz.data(), *__restrict G = B.G.data();
     double* __restrict gmom = mom + S * kMom;
     // per bond; G = dE/dz_ij; dS and the radial derivative get the moment terms below
     SIMD
@@ -1036,7 +1038,7 @@ double bond_terms(int nb, int S_rt, const double* __restrict r, const double* __
         guz[e] = gz;
     }
     // gradients of the moments: Σ_j c (û û, −2h û, h²), c = G_j a[t_j][t]
-    double* __restrict f = B.dfc_total.data();  // scratch
+    double* __restrict f = B.tmp.data();
     for (int t = 0; t < S; ++t) {
         double* __restrict gm = gmom + t * kMom;
         SIMD
@@ -1186,8 +1188,8 @@ double PinnBOPKernel::energy(int n, const double* __restrict dx, const double* _
         uy[c] = dy[e] * ir;
         uz[c] = dz[e] * ir;
     }
-    for (auto* v : {&B.fc, &B.dfc, &B.S, &B.w, &B.b, &B.dbdz, &B.att, &B.rep, &B.dS, &B.dfc_total, &B.dr, &B.gux,
-                    &B.guy, &B.guz, &B.dw})
+    for (auto* v : {&B.fc, &B.dfc, &B.S, &B.w, &B.b, &B.dbdz, &B.att, &B.rep, &B.dS, &B.tmp, &B.dr, &B.gux,
+                    &B.guy, &B.guz, &B.G})
         grow(*v, m + kPad);
 
     // screening S_ij of every bond

@@ -146,7 +146,9 @@ class GaussianLegendreKernel {
 ///   S_ij = Π_{k≠j} [1 − f_c(x_ijk) e^{−λ x_ijk}],  x_ijk = r_ik + r_jk − r_ij  (only x < rc counts)
 ///   b_ij = (1 + z_ij)^{−1/2},  z_ij = Σ_{k≠j} a S_ik (cos θ_jik − h)² f_c(r_ik)
 /// z_ij from per-atom moments of the bonds (M = Σ w û ûᵀ, V = Σ w û, m0 = Σ w per species of k,
-/// w = S_ik f_c(r_ik)), so the bond order is linear in the number of bonds. Parameter vector
+/// w = S_ik f_c(r_ik)), so the bond order is linear in the number of bonds; the screening is
+/// evaluated by unordered pairs of bonds {j, k} (both triplets from one r_jk) plus the
+/// neighbours k beyond rc that pass a cheap test (pinn_kernels.cpp). Parameter vector
 /// layout (P = 4S + 3S² + 1, the .pinn block order, species of i implied):
 ///   A[t_j] (S), α[t_j] (S), B[t_j] (S), β[t_j] (S), h[t_j][t_k] (S²), σ (1), a[t_j][t_k] (S²),
 ///   λ[t_j][t_k] (S²).
@@ -159,15 +161,17 @@ class PinnBOPKernel {
 
     /// Scratch buffers reused across atoms (no allocation per atom once grown).
     struct Buffers {
-        std::vector<double> rall, x, y, z, r, ux, uy, uz, P, Q, gx, gy, gz, cu;  // neighbours, sorted by distance
-        std::vector<double> fc, dfc, S, w, b, dbdz, att, rep, dS, dfc_total, dr, gux, guy, guz, dw, lam;  // per bond
-        std::vector<double> t_g1, t_g2, t_ir;  // per screening entry (j, k)
-        std::vector<double> o_x, o_y, o_z, o_r, o_w;  // per compacted entry
+        // neighbours (bonds first, distance bins), P = e^{−λr}, Q = e^{λr}, gradients (û coefficient cu)
+        std::vector<double> rall, x, y, z, r, ux, uy, uz, P, Q, gx, gy, gz, cu;
+        // per bond; G = dE/dz_ij, lam = Σ_k d log|s_ijk|/dλ per species of k
+        std::vector<double> fc, dfc, S, w, b, dbdz, att, rep, dS, dr, gux, guy, guz, G, lam, tmp;
+        std::vector<double> t_g1, t_g2, t_ir;          // per screening entry (j, k): d log|s|/dx, 1/r_jk
+        std::vector<double> o_x, o_y, o_z, o_r, o_w;   // per compacted entry: r_k − r_j, r_ik − r_ij, weight
         std::vector<double> t_s1, t_s2, t_e1, t_e2, t_d1, t_d2, t_l1, t_l2;  // per entry of a tile
         std::vector<int> perm, type, bin_start, kend, o_start, o_k;
         std::vector<float> xf, yf, zf, rf;  // neighbours beyond rc, single precision (candidate test)
-        std::vector<uint8_t> gbits;
-        std::vector<double> moments;  // (2, S, 13): M (9), V (3), m0 per species of k; their gradients
+        std::vector<uint8_t> gbits;         // its results, one bit per candidate
+        std::vector<double> moments;        // (2, S, 10): M (6, symmetric), V (3), m0 per species; gradients
     };
 
     /// Site energy of one atom with n neighbours (vectors r_ij, species of j). If gx is not
