@@ -104,7 +104,8 @@ def run_npt(atoms: Atoms, T: float, steps: int, md: MDSettings, every: int = 10,
 def thermal_expansion(cr: Crystal, temperatures: Sequence[float] = (100.0, 300.0, 500.0), size: int = 5, equil_ps: float = 2.0, run_ps: float = 6.0, md: MDSettings | None = None, t_ref: float = 300.0, rel_tol: float = 0.15) -> dict[str, Result]:
     """``alpha`` (1e-6/K): linear thermal expansion coefficient (1/a)(da/dT) at ``t_ref``
     from a linear fit of the NPT lattice constant a(T); ``a_<T>`` the lattice constants.
-    Converged when the fit's standard error of α is below ``rel_tol`` of α."""
+    Converged when the fit's standard error of α is below ``rel_tol`` of α (a run with fewer
+    than 10 samples per temperature has no block error and is not converged)."""
     md = md or MDSettings()
     a_mean, a_err = [], []
     for k, T in enumerate(temperatures):
@@ -117,13 +118,15 @@ def thermal_expansion(cr: Crystal, temperatures: Sequence[float] = (100.0, 300.0
         a_err.append(block_error(a))
     T = np.asarray(temperatures, float)
     A = np.vstack([T, np.ones_like(T)]).T
-    w = 1.0 / np.maximum(np.asarray(a_err), 1e-12)
+    err = np.asarray(a_err, float)
+    known = bool(np.isfinite(err).all())  # a run too short for block errors: unweighted fit, no error bar
+    w = 1.0 / np.maximum(err, 1e-12) if known else np.ones_like(T)
     coef, *_ = np.linalg.lstsq(A * w[:, None], np.asarray(a_mean) * w, rcond=None)
     cov = np.linalg.inv((A * w[:, None]).T @ (A * w[:, None]))
     slope, inter = coef
     a_ref = slope * t_ref + inter
     alpha = slope / a_ref * 1e6
-    alpha_err = float(np.sqrt(cov[0, 0])) / a_ref * 1e6
+    alpha_err = float(np.sqrt(cov[0, 0])) / a_ref * 1e6 if known else float("nan")
     checks = [Check("standard error of alpha", bool(alpha_err <= rel_tol * abs(alpha)), alpha_err, rel_tol * abs(alpha))]
     n_atoms = len(cr.supercell(size))
     notes = [f"NPT Berendsen, {n_atoms} atoms, {equil_ps:g} ps + {run_ps:g} ps per temperature, dt {md.dt:g} fs; a from <V> " + ("(cube root of the volume per atom for hcp)" if cr.lattice == "hcp" else "")]
@@ -147,9 +150,23 @@ def rdf(atoms: Atoms, r_max: float, nbins: int = 200) -> tuple[np.ndarray, np.nd
     return r, h / (len(at) * rho * shell)
 
 
+def first_peak(r: np.ndarray, g: np.ndarray, half_width: float = 0.25) -> float:
+    """Position of the main maximum of a sampled g(r): the bin with the largest 5-bin running
+    mean, refined by a parabola through the raw g within ``half_width`` Å of it (the raw
+    argmax of a short run's histogram wanders by several bins over a broad liquid peak)."""
+    r, g = np.asarray(r, float), np.asarray(g, float)
+    k = int(np.argmax(np.convolve(g, np.ones(5) / 5, mode="same")))
+    sel = np.abs(r - r[k]) <= half_width
+    if sel.sum() >= 3:
+        c2, c1, _ = np.polyfit(r[sel], g[sel], 2)
+        if c2 < 0 and r[sel].min() <= -c1 / (2 * c2) <= r[sel].max():
+            return float(-c1 / (2 * c2))
+    return float(r[k])
+
+
 def liquid_properties(cr: Crystal, T: float, size: int = 5, melt_T: float | None = None, melt_ps: float = 5.0, equil_ps: float = 3.0, run_ps: float = 10.0, md: MDSettings | None = None, r_max: float = 8.0, d_tol: float = 0.2) -> dict[str, Result]:
     """``D_liquid`` (1e-9 m²/s) from the mean-squared displacement, ``rdf_peak`` (Å, first
-    maximum of g(r)), ``rho_liquid`` (atoms/Å³) of the liquid at ``T`` (melted first at
+    maximum of g(r), :func:`first_peak`), ``rho_liquid`` (atoms/Å³) of the liquid at ``T`` (melted first at
     ``melt_T``, default 2 T). Checks: the liquid has no crystalline order left (mean ψ below 0.2;
     solid ≈ 0.5–0.9) and D from the two halves of the run agrees within ``d_tol``."""
     md = md or MDSettings()
@@ -190,6 +207,6 @@ def liquid_properties(cr: Crystal, T: float, size: int = 5, melt_T: float | None
     data = {"r": r.tolist(), "g": g.tolist(), "t": t.tolist(), "msd": msd.tolist(), "T": T}
     return {
         "D_liquid": Result(D * to_si, "1e-9 m^2/s", [liquid, dcheck], error=abs(d1 - d2) / 2 * to_si, notes=notes, data=data),
-        "rdf_peak": Result(float(r[int(np.argmax(g))]), "Å", [liquid], notes=notes, data=data),
+        "rdf_peak": Result(first_peak(r, g), "Å", [liquid], notes=notes, data=data),
         "rho_liquid": Result(float(len(at) / vols.mean()), "1/Å^3", [liquid], error=float(len(at) * block_error(vols) / vols.mean() ** 2), notes=notes),
     }

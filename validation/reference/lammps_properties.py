@@ -13,6 +13,9 @@ slabs and faults) and relaxed by LAMMPS' minimiser, independently of the physml 
 | E_vac_f | n×n×n cells at a0, one atom deleted, atoms minimised at fixed box; E_f = E(N−1) − (N−1) E/N |
 | γ(100), γ(110), γ(111) | oriented slab (≥ ``slab`` Å thick, vacuum 20 Å, periodic), atoms minimised; γ = (E − N ε₀)/(2A) |
 | γ_isf (fcc) | (111) slab, x = [11-2]; upper half displaced by ±a/√6 along x (the lower of the two), atoms minimised along z only (``fix setforce 0 0 NULL``); γ = (E_fault − E_0)/A |
+| any defect (:func:`relaxed_energy`) | a structure given as ASE atoms (``read_data``), atoms minimised at fixed box, chosen atoms held (``fix setforce 0 0 0``): interstitial formation energies, and the vacancy-jump saddle (jumping atom held at the midpoint, the rest relaxed: a saddle by inversion symmetry) |
+| a(T) (:func:`npt_lattice`) | ``fix nve`` + ``temp/berendsen`` + ``press/berendsen aniso 0``, velocities at 2T, equilibration, then block averages of the lattice constant (``fix ave/time``) |
+| liquid (:func:`liquid`) | the same thermostat/barostat: melted at ``melt_T``, equilibrated at T; ``compute msd`` (D = slope/6) and ``compute rdf`` averaged over the last frames |
 """
 
 from __future__ import annotations
@@ -26,6 +29,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+from typing import Sequence
+
+import ase.io
+import numpy as np
+from ase import Atoms
 from ase.data import atomic_masses, atomic_numbers
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -64,9 +72,16 @@ class Lammps:
         return f"mass 1 {self.mass}\n{self.pair}\nneighbor 1.0 bin\nthermo_modify format float %.17g\n"
 
     def run(self, body: str) -> dict[str, float]:
+        return self.run_with_files(body)[0]
+
+    def run_with_files(self, body: str, files: Sequence[str] = (), atoms: Atoms | None = None) -> tuple[dict[str, float], dict[str, str]]:
+        """Run ``body``; also return the text of the output ``files`` it wrote. ``atoms``
+        is written to ``structure.data`` (``read_data structure.data`` in ``body``)."""
         tmp = Path(tempfile.mkdtemp(prefix="physml-lmpref-"))
         try:
             shutil.copy(self.potential, tmp / self.potential.name)
+            if atoms is not None:
+                ase.io.write(tmp / "structure.data", atoms, format="lammps-data", specorder=[self.element])
             (tmp / "in.lmp").write_text("log log.lammps\n" + body + "\n")
             r = subprocess.run([lmp_executable(), "-in", "in.lmp", "-screen", "none", "-nocite"], cwd=tmp, capture_output=True, text=True, env=lammps_env(), timeout=3600)
             log = (tmp / "log.lammps").read_text() if (tmp / "log.lammps").exists() else r.stdout
@@ -77,7 +92,7 @@ class Lammps:
                 if line.startswith("RESULT "):
                     _, k, v = line.split()
                     out[k] = float(v)
-            return out
+            return out, {f: (tmp / f).read_text() for f in files}
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
@@ -173,6 +188,65 @@ def isf(lmp: Lammps, a0: float, thickness: float = 36.0) -> float:
         ])
     r = lmp.run(body)
     return (min(r["ep"], r["em"]) - r["e0"]) / r["area"] * EV_A2_TO_J_M2 * 1000
+
+
+def relaxed_energy(lmp: Lammps, atoms: Atoms, hold: Sequence[int] = ()) -> float:
+    """Energy (eV) of ``atoms`` (orthogonal periodic cell) after CG minimisation of the atom
+    positions at fixed box, the atoms ``hold`` (0-based) kept in place."""
+    body = lmp.header() + "read_data structure.data\n" + lmp.setup()
+    if hold:
+        body += f"group hold id {' '.join(str(i + 1) for i in hold)}\nfix hold hold setforce 0.0 0.0 0.0\n"
+    r = lmp.run_with_files(body + "\n".join([MIN, "run 0", 'print "RESULT e $(pe:%.17g)"']), atoms=atoms)[0]
+    return r["e"]
+
+
+def _berendsen(T: float, B: float, taut_fs: float, taup_fs: float) -> str:
+    return f"fix tb all temp/berendsen {T} {T} {taut_fs / 1000}\nfix pb all press/berendsen aniso 0 0 {taup_fs / 1000} modulus {B * 1e4}"
+
+
+def _steps(ps: float, dt_fs: float) -> int:
+    return max(1, int(round(ps * 1000.0 / dt_fs)))
+
+
+def npt_lattice(lmp: Lammps, lattice: str, a0: float, n: int, T: float, B: float, equil_ps: float, run_ps: float, dt: float = 2.0, taut: float = 100.0, taup: float = 1000.0, seed: int = 0, blocks: int = 5) -> tuple[float, float]:
+    """Mean cubic lattice constant (Å) at T and P = 0 (Berendsen, as physml.properties.md),
+    and its standard error from ``blocks`` block averages; sampled every 10 steps."""
+    nb = _steps(run_ps, dt) // blocks // 10 * 10
+    lines = [bulk_block(lmp, lattice, a0, n), f"timestep {dt / 1000}", f"velocity all create {2 * T} {seed + 4711} mom yes rot no dist gaussian",
+             "fix int all nve", _berendsen(T, B, taut, taup), f"run {_steps(equil_ps, dt)}", f"variable a equal (vol/atoms*{LATTICE_ATOMS[lattice]})^(1/3)"]
+    for k in range(blocks):
+        lines += ["reset_timestep 0", f"fix av all ave/time 10 {nb // 10} {nb} v_a", f"run {nb}", f'print "RESULT a{k} $(f_av:%.17g)"', "unfix av"]
+    r = lmp.run("\n".join(lines))
+    a = np.array([r[f"a{k}"] for k in range(blocks)])
+    return float(a.mean()), float(a.std(ddof=1) / np.sqrt(blocks))
+
+
+def liquid(lmp: Lammps, lattice: str, a0: float, n: int, T: float, B: float, melt_T: float, melt_ps: float, equil_ps: float, run_ps: float, dt: float = 2.0, taut: float = 100.0, taup: float = 1000.0, seed: int = 0, r_max: float = 8.0, nbins: int = 200, every: int = 25) -> dict:
+    """The liquid at T (melted at ``melt_T`` first): D (Å²/ps) from a straight-line fit of the
+    MSD of ``compute msd`` after the first tenth of the run, and the g(r) of ``compute rdf``
+    averaged over the last 10 frames (``every`` steps apart) with its first maximum located
+    as physml.properties.md does (:func:`~physml.properties.md.first_peak`)."""
+    steps = _steps(run_ps, dt) // every * every
+    lines = [bulk_block(lmp, lattice, a0, n), f"comm_modify cutoff {r_max + 2.0}", f"timestep {dt / 1000}",
+             f"velocity all create {2 * melt_T} {seed + 4711} mom yes rot no dist gaussian", "fix int all nve",
+             _berendsen(melt_T, B, taut, taup), f"run {_steps(melt_ps, dt)}", "unfix tb", "unfix pb",
+             _berendsen(T, B, taut, taup), f"run {_steps(equil_ps, dt)}", "reset_timestep 0", "compute msd all msd", f"fix m all ave/time {every} 1 {every} c_msd[4] file msd.txt",
+             f"compute g all rdf {nbins} cutoff {r_max}", f"fix g all ave/time {every} 10 {10 * every} c_g[*] mode vector file rdf.txt", f"run {steps}"]
+    files = lmp.run_with_files("\n".join(lines), files=("msd.txt", "rdf.txt"))[1]
+    m = np.loadtxt(files["msd.txt"].splitlines(), comments="#")
+    t = (m[:, 0] - m[0, 0]) * dt / 1000.0
+    msd = m[:, 1]
+    skip = max(2, len(t) // 10)
+    D = float(np.polyfit(t[skip:], msd[skip:], 1)[0] / 6.0)
+    blocks = [b for b in files["rdf.txt"].split("\n") if b and not b.startswith("#")]
+    rows = np.array([[float(x) for x in b.split()] for b in blocks[-nbins:]])  # the last block: index r g(r) coord
+    r, g = rows[:, 1], rows[:, 2]
+    from physml.properties.md import first_peak
+
+    return {"D": D, "rdf_peak": first_peak(r, g), "r": r.tolist(), "g": g.tolist(), "t": t.tolist(), "msd": msd.tolist()}
+
+
+LATTICE_ATOMS = {"fcc": 4, "bcc": 2}
 
 
 def reference(potential: str, element: str, lattice: str, a_guess: float, pair_style: str = "eam/alloy", vacancy_size: int | None = None, surfaces=("100", "110", "111")) -> dict[str, float]:
