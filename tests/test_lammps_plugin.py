@@ -245,3 +245,195 @@ def test_null_types_and_hybrid_overlay(plugin, lammps, data_dir, tmp_path):
     both = lammps.run_lammps(at, ["Cu", "Ni"], ["pair_style zbl 1.0 1.8", *(c.replace(" zbl", "") for c in zbl)])[0]
     alone = pot.evaluate(cu)[0]
     assert abs(r.energy - both.energy - alone["energy"]) < 1e-9
+
+
+# LAMMPS driven from Python (the lammps module) in one process with physml's kernels: the
+# kernel operators must be registered once whichever side comes first
+_ONE_PROCESS = r"""
+import json, sys
+order, plugin, model_dir, model_pt, data = sys.argv[1:6]
+
+def physml_side():
+    import physml
+    from physml import ext
+    from ase.io import read
+    atoms = read(data.replace(".data", ".extxyz"))
+    pot = physml.load(model_dir)
+    assert ext.available(), ext.error()
+    return pot.evaluate(atoms)[0]["energy"]
+
+def lammps_side():
+    from lammps import lammps
+    lmp = lammps(cmdargs=["-log", "none", "-screen", "none", "-nocite"])
+    for c in ["units metal", "atom_style atomic", f"read_data {data}", f"plugin load {plugin}",
+              "pair_style physml", f"pair_coeff * * {model_pt} Al Cu", "run 0"]:
+        lmp.command(c)
+    return lmp.get_thermo("pe")
+
+first, second = (physml_side, lammps_side) if order == "physml-first" else (lammps_side, physml_side)
+a = first()
+b = second()
+e = {"physml": a, "lammps": b} if order == "physml-first" else {"lammps": a, "physml": b}
+print("RESULT " + json.dumps(e))
+"""
+
+
+@pytest.mark.lammps
+@pytest.mark.parametrize("order", ["physml-first", "lammps-first"])
+def test_kernels_registered_once_with_lammps_in_python(order, plugin, lammps, tmp_path):
+    """`import physml` + a PINN evaluation with the C++ kernels and `plugin load` + a model
+    calling the kernels, in one Python process and in either order: no second registration
+    of torch.ops.physml (which aborts), and both sides give the same energy."""
+    import json
+    import subprocess
+    import sys
+
+    from ase.io import write
+
+    from physml.export.scripted.kernels import kernels_available
+
+    if not kernels_available():
+        pytest.skip("physml's C++ kernels are not available here")
+    pot = pinn_bop_alloy()
+    physml.save(pot, tmp_path / "model")
+    export_lammps(pot, tmp_path, route="plugin", kernels=True)
+    at = verification_set(pot.species, "fcc", 3.9)["crystal"]
+    at.set_cell(np.diag(at.cell.lengths()), scale_atoms=False)  # orthogonal box for the data file
+    write(tmp_path / "s.data", at, format="lammps-data", specorder=pot.species, masses=True)
+    write(tmp_path / "s.extxyz", at)
+    # the plugin as a new process builds it: linked to the kernel library such a process loads
+    # (the same as `plugin` unless physml/csrc changed since this session loaded the kernels)
+    r = subprocess.run([sys.executable, "-c", "from physml.lammps.plugin import build_plugin; print(build_plugin())"], capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stdout + r.stderr
+    so = r.stdout.split()[-1]
+    args = [order, so, str(tmp_path / "model"), str(tmp_path / "AlCu.pt"), str(tmp_path / "s.data")]
+    r = subprocess.run([sys.executable, "-c", _ONE_PROCESS, *args], capture_output=True, text=True, env=lammps.lammps_env(), timeout=600)
+    assert r.returncode == 0, f"{order}: exit {r.returncode}\n{(r.stdout + r.stderr)[-3000:]}"
+    line = next(ln for ln in r.stdout.splitlines() if ln.startswith("RESULT "))
+    e = json.loads(line[len("RESULT "):])
+    assert abs(e["physml"] - e["lammps"]) <= TOL_E * len(at), e
+
+
+@pytest.mark.lammps
+def test_per_atom_virial_and_chunks(plugin, lammps, tmp_path):
+    """`compute stress/atom` of pair_style physml (1 and 2 ranks, ghost contributions
+    returned to their owners): every atom's virial is the pair style's half-per-pair
+    partition, computed here from the exported model's gradient, and the sum is the
+    global virial of LAMMPS and physml's stress. The model is exported with 16 centre atoms
+    per call, so the pair style evaluates the 107-atom cell in 7 chunks."""
+    import glob
+
+    from ase.build import bulk
+
+    pot = pinn_bop_alloy()
+    pot.chunk_atoms = 16
+    res = export_lammps(pot, tmp_path, route="plugin")
+    module = load_exported(res.files[0])
+    assert module.chunk_atoms == 16
+    at = bulk("Al", "fcc", a=3.9, cubic=True).repeat(3)  # orthogonal: LAMMPS frame = ASE frame
+    at.numbers[::3] = 29
+    at.rattle(0.08, seed=3)
+    del at[5]
+    ref = pot.evaluate(at)[0]
+    mine = evaluate_exported(module, at)[0]
+    vol = at.get_volume()
+    assert np.abs(-mine["virials"].sum(0)[[0, 1, 2, 5, 4, 3]] / vol - ref["stress"]).max() < 1e-12  # Σ_i W_i = −σV
+    extra = ["compute sa all stress/atom NULL virial", "dump sa all custom 1 sa.dump id c_sa[1] c_sa[2] c_sa[3] c_sa[4] c_sa[5] c_sa[6]",
+             "dump_modify sa sort id format float %.17g"]
+    for nprocs in (1, 2):
+        work = tmp_path / f"np{nprocs}"
+        work.mkdir()
+        got = lammps.run_lammps(at, pot.species, res.pair_commands[1:], files=res.files, nprocs=nprocs, workdir=work, extra_commands=extra, preamble=[f"plugin load {plugin}"])[0]
+        _compare(ref, got, len(at), f"chunks of 16 ({nprocs} ranks)")
+        (dump,) = glob.glob(str(work / "*" / "sa.dump"))
+        sa = np.loadtxt(dump, skiprows=9, ndmin=2)
+        assert np.array_equal(sa[:, 0], np.arange(1, len(at) + 1))
+        W = -sa[:, 1:] / lammps.NKTV2P_METAL  # compute stress/atom is −W_i in bar·Å³
+        dW = np.abs(W - mine["virials"]).max()
+        assert dW < 1e-10, f"per-atom virial deviation {dW:.2e} eV ({nprocs} ranks)"
+        sigma = -W.sum(0)[[0, 1, 2, 5, 4, 3]] / vol  # Voigt xx yy zz yz xz xy, ASE sign
+        assert np.abs(sigma - got.stress).max() < 1e-12 and np.abs(sigma - ref["stress"]).max() < TOL_S
+
+
+def test_plugin_sources_are_package_data(monkeypatch, tmp_path):
+    """The plugin sources are found inside the physml package, every file there is covered
+    by pyproject's package-data (so a wheel carries them), and a directory without them is
+    refused with the missing file names."""
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    from physml.lammps import plugin as pl
+
+    monkeypatch.delenv("PHYSML_PLUGIN_SOURCE", raising=False)
+    src = pl.source_dir()
+    pkg = Path(physml.__file__).parent
+    assert src == pkg / "lammps" / "plugin_src"
+    root = pkg.parent / "pyproject.toml"
+    if root.exists():  # a source checkout (editable install)
+        globs = tomllib.loads(root.read_text())["tool"]["setuptools"]["package-data"]["physml"]
+        files = [f.relative_to(pkg).as_posix() for f in src.iterdir() if f.is_file()]
+        assert set(pl.SOURCES) <= {Path(f).name for f in files}
+        uncovered = [f for f in files if not any(fnmatch.fnmatch(f, g) for g in globs)]
+        assert not uncovered, f"plugin sources missing from [tool.setuptools.package-data]: {uncovered}"
+    (tmp_path / "CMakeLists.txt").write_text("project(x)\n")
+    monkeypatch.setenv("PHYSML_PLUGIN_SOURCE", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="pair_physml.cpp") as err:
+        pl.source_dir()
+    assert str(tmp_path) in str(err.value) and "PHYSML_PLUGIN_SOURCE" in str(err.value)
+
+
+@pytest.mark.slow
+@pytest.mark.lammps
+def test_plugin_builds_from_a_wheel(lammps, tmp_path, request):
+    """A wheel of physml, installed (not editable) into a fresh virtual environment, builds
+    the plugin with `physml build-lammps-plugin` from its package data, and the plugin runs
+    a model exported with physml's C++ kernels. About a minute (wheel, environment, plugin
+    compile): run with `-m slow`; test_plugin_sources_are_package_data covers the packaging
+    in the default run."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from physml import ext
+    from physml.lammps.plugin import toolchain_missing
+
+    if "slow" not in (request.config.getoption("markexpr") or ""):
+        pytest.skip("slow (wheel, virtual environment and plugin build, about a minute): run with -m slow")
+    why = toolchain_missing()
+    if why:
+        pytest.skip(f"cannot build the LAMMPS plugin here: {why}")
+    repo = Path(physml.__file__).resolve().parents[1]
+    if not (repo / "pyproject.toml").exists():
+        pytest.skip("not a physml source checkout")
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy(repo / "pyproject.toml", src)
+    shutil.copy(repo / "README.md", src)
+    shutil.copytree(repo / "physml", src / "physml", ignore=shutil.ignore_patterns("build", "__pycache__", "*.so"))
+    run = lambda *cmd, **kw: subprocess.run(cmd, capture_output=True, text=True, timeout=900, **kw)  # noqa: E731
+    r = run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path / "dist"), str(src))
+    assert r.returncode == 0, r.stdout + r.stderr
+    (wheel,) = (tmp_path / "dist").glob("physml-*.whl")
+    venv = tmp_path / "venv"
+    r = run(sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv))
+    assert r.returncode == 0, r.stdout + r.stderr
+    py = venv / "bin" / "python"
+    r = run(sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "-q", str(wheel))
+    assert r.returncode == 0, r.stdout + r.stderr
+    env = lammps.lammps_env()
+    if ext.available():  # the same kernel sources: reuse their build
+        env["PHYSML_EXT_DIR"] = str(ext.build_directory().parent)
+    env.pop("PHYSML_PLUGIN_SOURCE", None)
+    r = run(str(py), "-c", "import physml.lammps.plugin as p; print(p.source_dir())", env=env, cwd=tmp_path)
+    assert r.returncode == 0 and Path(r.stdout.strip()).is_relative_to(venv), r.stdout + r.stderr
+    r = run(str(venv / "bin" / "physml"), "build-lammps-plugin", "--build-dir", str(tmp_path / "build"), env=env, cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    so = tmp_path / "build" / "physmlplugin.so"
+    pot = pinn_bop_alloy()
+    res = export_lammps(pot, tmp_path / "model", route="plugin")
+    structs = list(verification_set(pot.species, "fcc", 3.9).values())[:2]
+    got = lammps.run_lammps(structs, pot.species, res.pair_commands[1:], files=res.files, preamble=[f"plugin load {so}"])
+    for at, m, g in zip(structs, pot.evaluate(structs), got):
+        _compare(m, g, len(at), "plugin built from a wheel")

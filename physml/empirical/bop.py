@@ -28,7 +28,7 @@ Implementation notes (same numbers as the authors' code, different cost):
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Dict, Sequence, Tuple
 
 import torch
 from torch.autograd.function import once_differentiable
@@ -182,6 +182,48 @@ class _PinnBOPKernel(torch.autograd.Function):
         return gv, gp, None, None, None, None, None, None
 
 
+def bond_energies(
+    vectors: torch.Tensor, r: torch.Tensor, fc: torch.Tensor, screening: torch.Tensor, i: torch.Tensor, tj: torch.Tensor, n_atoms: int, params: Dict[str, torch.Tensor]
+) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Pair energies ½[e^{A − α r_ij} − S_ij b_ij e^{B − β r_ij}] f_c(r_ij) of the bonds and
+    promotion energies −σ_i (Σ_j S_ij b_ij f_c(r_ij))^{1/2} of the atoms (module docstring).
+
+    ``vectors``, ``r``, ``fc``, ``screening``: r_ij, r_ij, f_c(r_ij) and S_ij of every bond
+    (r_ij < r_c); ``i`` its centre atom, ``tj`` the species of j; ``params``: the term's
+    per-atom parameters (A, alpha, B, beta (N, S); h, a (N, S, S); sigma (N,)). b_ij comes
+    from per-atom moments of the bonds (module docstring), z_ij without the k = j term.
+    Plain tensors, TorchScript-compatible: the exported model
+    (:mod:`physml.export.scripted.bop`) runs this same function."""
+    S = params["a"].shape[-1]
+    u = vectors / r[:, None]
+    w = screening * fc
+    key = i * S + tj
+    uu = (u[:, :, None] * u[:, None, :]).reshape(-1, 9)
+    M = torch.zeros([n_atoms * S, 9], dtype=r.dtype, device=r.device).index_add(0, key, w[:, None] * uu).reshape(n_atoms, S, 3, 3)
+    V = torch.zeros([n_atoms * S, 3], dtype=r.dtype, device=r.device).index_add(0, key, w[:, None] * u).reshape(n_atoms, S, 3)
+    m0 = torch.zeros([n_atoms * S], dtype=r.dtype, device=r.device).index_add(0, key, w).reshape(n_atoms, S)
+    a = params["a"][i, tj]  # (bonds, S): a_i[t_j][t_k]
+    h = params["h"][i, tj]
+    quad = torch.einsum("bx,btxy,by->bt", [u, M[i], u])
+    lin = torch.einsum("bx,btx->bt", [u, V[i]])
+    z = (a * (quad - 2.0 * h * lin + h * h * m0[i])).sum(1)
+    a_jj = a.gather(1, tj[:, None]).squeeze(1)
+    h_jj = h.gather(1, tj[:, None]).squeeze(1)
+    z = z - a_jj * w * (1.0 - h_jj) ** 2
+    onez = 1.0 + z
+    bad = onez <= 0
+    b = torch.where(bad, (onez.abs() + 1e-20) ** -0.5, torch.where(bad, torch.ones_like(onez), onez) ** -0.5)
+    A = params["A"][i, tj]
+    al = params["alpha"][i, tj]
+    B = params["B"][i, tj]
+    be = params["beta"][i, tj]
+    pair = 0.5 * (torch.exp(A - al * r) - screening * b * torch.exp(B - be * r)) * fc
+    phi_sum = torch.zeros([n_atoms], dtype=r.dtype, device=r.device).index_add(0, i, screening * b * fc)
+    safe = torch.where(phi_sum > 0, phi_sum, torch.ones_like(phi_sum))
+    promo = torch.where(phi_sum > 0, -params["sigma"] * torch.sqrt(safe), torch.zeros_like(phi_sum))
+    return pair, promo
+
+
 @register_term("pinn_bop")
 class PinnBOP(Term):
     """PINN bond-order term (see module docstring).
@@ -244,45 +286,15 @@ class PinnBOP(Term):
 
     def _parts(self, graph, params):
         """Per-bond quantities shared by the energy and its LAMMPS partition."""
-        rc = self.rc
-        S = graph.n_species
         pr = graph.pairs(self.cutoff)
         with torch.no_grad():
-            bonds = torch.nonzero(pr.distances < rc, as_tuple=True)[0]
+            bonds = torch.nonzero(pr.distances < self.rc, as_tuple=True)[0]
         i = pr.i[bonds]
         j = pr.j[bonds]
         r = pr.distances[bonds]
-        tj = graph.species[j]
-        fc = pinn_cutoff(r, rc, self.hc)
+        fc = pinn_cutoff(r, self.rc, self.hc)
         Sij = self._screening(graph, pr, bonds, params["lambda"])
-        # bond order from per-atom moments of the bonds k
-        u = pr.vectors[bonds] / r[:, None]
-        w = Sij * fc
-        key = i * S + tj
-        N = graph.n_atoms
-        uu = (u[:, :, None] * u[:, None, :]).reshape(-1, 9)
-        M = torch.zeros(N * S, 9, dtype=r.dtype, device=r.device).index_add(0, key, w[:, None] * uu).reshape(N, S, 3, 3)
-        V = torch.zeros(N * S, 3, dtype=r.dtype, device=r.device).index_add(0, key, w[:, None] * u).reshape(N, S, 3)
-        m0 = torch.zeros(N * S, dtype=r.dtype, device=r.device).index_add(0, key, w).reshape(N, S)
-        a = params["a"][i, tj]  # (nb, S): a_i[t_j][t_k]
-        h = params["h"][i, tj]
-        quad = torch.einsum("bx,btxy,by->bt", u, M[i], u)
-        lin = torch.einsum("bx,btx->bt", u, V[i])
-        z = (a * (quad - 2.0 * h * lin + h * h * m0[i])).sum(1)
-        a_jj = a.gather(1, tj[:, None]).squeeze(1)
-        h_jj = h.gather(1, tj[:, None]).squeeze(1)
-        z = z - a_jj * w * (1.0 - h_jj) ** 2
-        onez = 1.0 + z
-        bad = onez <= 0
-        b = torch.where(bad, (onez.abs() + 1e-20) ** -0.5, torch.where(bad, torch.ones_like(onez), onez) ** -0.5)
-        A = params["A"][i, tj]
-        al = params["alpha"][i, tj]
-        B = params["B"][i, tj]
-        be = params["beta"][i, tj]
-        pair = 0.5 * (torch.exp(A - al * r) - Sij * b * torch.exp(B - be * r)) * fc
-        phi_sum = torch.zeros(N, dtype=r.dtype, device=r.device).index_add(0, i, Sij * b * fc)
-        safe = torch.where(phi_sum > 0, phi_sum, torch.ones_like(phi_sum))
-        promo = torch.where(phi_sum > 0, -params["sigma"] * torch.sqrt(safe), torch.zeros_like(phi_sum))
+        pair, promo = bond_energies(pr.vectors[bonds], r, fc, Sij, i, graph.species[j], graph.n_atoms, params)
         return i, j, pair, promo
 
     def energies(self, graph, params) -> torch.Tensor:

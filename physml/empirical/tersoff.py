@@ -22,7 +22,7 @@ integer m are fixed tables of the term.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Dict, Sequence
 
 import torch
 
@@ -54,6 +54,49 @@ def ters_bij(zeta: torch.Tensor, beta: torch.Tensor, n: torch.Tensor) -> torch.T
     return out
 
 
+def site_energies(
+    vectors: torch.Tensor, r: torch.Tensor, i: torch.Tensor, si: torch.Tensor, sj: torch.Tensor, ta: torch.Tensor, tb: torch.Tensor,
+    n_atoms: int, R: torch.Tensor, D: torch.Tensor, m: torch.Tensor, params: Dict[str, torch.Tensor],
+) -> torch.Tensor:
+    """e_i = ½ Σ_j f_C(r_ij) [f_R(r_ij) + b_ij f_A(r_ij)] (module docstring) of n_atoms centres.
+
+    ``vectors``, ``r``, ``i``, ``si``, ``sj``: the pairs within the cutoff (r_ij, r_ij, centre,
+    species of i and of j); ``ta``, ``tb``: every ordered pair (bond i–j, neighbour i–k) of
+    entries of the same centre, k ≠ j; ``R``, ``D``, ``m``: the (S, S, S) tables;
+    ``params``: the per-atom parameters (pair-indexed (N, S), triple-indexed (N, S, S)).
+    Plain tensors, TorchScript-compatible: the exported model
+    (:mod:`physml.export.scripted.tersoff`) runs this same function."""
+    Rij, Dij = R[si, sj, sj], D[si, sj, sj]
+    inb = r < Rij + Dij
+    sk = sj[tb]
+    sjt = sj[ta]
+    sit = si[ta]
+    R3, D3 = R[sit, sjt, sk], D[sit, sjt, sk]
+    keep = inb[ta] & (r[tb] < R3 + D3)
+    ta, tb, sk, sjt, sit, R3, D3 = ta[keep], tb[keep], sk[keep], sjt[keep], sit[keep], R3[keep], D3[keep]
+    m3 = m[sit, sjt, sk]
+    ib = i[ta]
+    gamma = params["gamma"][ib, sjt, sk]
+    lam3 = params["lam3"][ib, sjt, sk]
+    c = params["c"][ib, sjt, sk]
+    d = params["d"][ib, sjt, sk]
+    h = params["h"][ib, sjt, sk]
+    rij, rik = r[ta], r[tb]
+    cos = (vectors[ta] * vectors[tb]).sum(-1) / (rij * rik)
+    c2, d2 = c * c, d * d
+    g = gamma * (1.0 + c2 / d2 - c2 / (d2 + (h - cos) ** 2))
+    arg = torch.where(m3 == 3, (lam3 * (rij - rik)) ** 3, lam3 * (rij - rik))
+    ex = torch.where(arg > 69.0776, torch.full_like(arg, 1e30), torch.where(arg < -69.0776, torch.zeros_like(arg), torch.exp(torch.clamp(arg, -69.0776, 69.0776))))
+    zeta = torch.zeros_like(r).index_add(0, ta, ters_fc(rik, R3, D3) * g * ex)
+    A, lam1 = params["A"][i, sj], params["lam1"][i, sj]
+    B, lam2 = params["B"][i, sj], params["lam2"][i, sj]
+    beta, n = params["beta"][i, sj], params["n"][i, sj]
+    fc = ters_fc(r, Rij, Dij)
+    bij = ters_bij(zeta, beta, n)
+    e_pair = torch.where(inb, 0.5 * fc * (A * torch.exp(-lam1 * r) - bij * B * torch.exp(-lam2 * r)), torch.zeros_like(r))
+    return torch.zeros([n_atoms], dtype=r.dtype, device=r.device).index_add(0, i, e_pair)
+
+
 @register_term("tersoff")
 class Tersoff(Term):
     """Tersoff term. ``R``, ``D`` (Å) and ``m`` are (S, S, S) tables indexed [i][j][k]."""
@@ -78,43 +121,9 @@ class Tersoff(Term):
 
         sp = graph.species
         pr = graph.pairs(self.cutoff)
-        i, j, r = pr.i, pr.j, pr.distances
-        si, sj = sp[i], sp[j]
-        Rij, Dij = self.R[si, sj, sj], self.D[si, sj, sj]
-        with torch.no_grad():
-            inb = r < Rij + Dij
-        # ordered (j, k) entries of the same centre
-        a, b = _triplets(i, graph.n_atoms)
-        ta = torch.cat([a, b])
-        tb = torch.cat([b, a])
-        sk = sp[j[tb]]
-        sjt = sp[j[ta]]
-        sit = sp[i[ta]]
-        R3, D3 = self.R[sit, sjt, sk], self.D[sit, sjt, sk]
-        with torch.no_grad():
-            keep = inb[ta] & (r[tb] < R3 + D3)
-        ta, tb, sk, sjt, sit, R3, D3 = ta[keep], tb[keep], sk[keep], sjt[keep], sit[keep], R3[keep], D3[keep]
-        m = self.m[sit, sjt, sk]
-        ib = i[ta]
-        gamma = params["gamma"][ib, sjt, sk]
-        lam3 = params["lam3"][ib, sjt, sk]
-        c = params["c"][ib, sjt, sk]
-        d = params["d"][ib, sjt, sk]
-        h = params["h"][ib, sjt, sk]
-        rij, rik = r[ta], r[tb]
-        cos = (pr.vectors[ta] * pr.vectors[tb]).sum(-1) / (rij * rik)
-        c2, d2 = c * c, d * d
-        g = gamma * (1.0 + c2 / d2 - c2 / (d2 + (h - cos) ** 2))
-        arg = torch.where(m == 3, (lam3 * (rij - rik)) ** 3, lam3 * (rij - rik))
-        ex = torch.where(arg > 69.0776, torch.full_like(arg, 1e30), torch.where(arg < -69.0776, torch.zeros_like(arg), torch.exp(torch.clamp(arg, -69.0776, 69.0776))))
-        zeta = torch.zeros_like(r).index_add(0, ta, ters_fc(rik, R3, D3) * g * ex)
-        A, lam1 = params["A"][i, sj], params["lam1"][i, sj]
-        B, lam2 = params["B"][i, sj], params["lam2"][i, sj]
-        beta, n = params["beta"][i, sj], params["n"][i, sj]
-        fc = ters_fc(r, Rij, Dij)
-        bij = ters_bij(zeta, beta, n)
-        e_pair = torch.where(inb, 0.5 * fc * (A * torch.exp(-lam1 * r) - bij * B * torch.exp(-lam2 * r)), torch.zeros_like(r))
-        return torch.zeros(graph.n_atoms, dtype=r.dtype, device=r.device).index_add(0, i, e_pair)
+        a, b = _triplets(pr.i, graph.n_atoms)  # ordered (j, k) entries of the same centre
+        ta, tb = torch.cat([a, b]), torch.cat([b, a])
+        return site_energies(pr.vectors, pr.distances, pr.i, sp[pr.i], sp[pr.j], ta, tb, graph.n_atoms, self.R, self.D, self.m, params)
 
     def config(self) -> dict:
         return {"R": self.R.tolist(), "D": self.D.tolist(), "m": self.m.tolist(), "defaults": self.defaults}

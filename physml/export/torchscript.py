@@ -1,5 +1,5 @@
 """Route ``plugin``: any physml potential as a TorchScript file for the physml LAMMPS pair
-style (``pair_style physml``, built from ``lammps-plugin/`` by ``physml build-lammps-plugin``).
+style (``pair_style physml``, built from ``physml/lammps/plugin_src`` by ``physml build-lammps-plugin``).
 
 Why TorchScript (and not ``torch.export``/AOTInductor):
 
@@ -82,9 +82,13 @@ def local_pairs(atoms: Atoms, species: Sequence[str], cutoff: float):
 
 
 def evaluate_exported(module, structures: Atoms | Sequence[Atoms]) -> list[dict]:
-    """Energies, site energies, forces and stress (Voigt, ASE sign, eV/Å³) of an exported
-    model from its ``energy_and_gradient`` (w.r.t. the pair vectors), as the pair style
-    computes them."""
+    """Energies, site energies, forces, stress (Voigt, ASE sign, eV/Å³) and per-atom virials
+    of an exported model from its ``energy_and_gradient`` (w.r.t. the pair vectors), as the
+    pair style computes them.
+
+    ``virials`` (n, 6; xx, yy, zz, xy, xz, yz as LAMMPS orders them; eV) is the pair style's
+    per-atom virial W_i = −½ Σ_{pairs c–j with c = i or j = i} sym(r_cj ⊗ ∂E/∂r_cj) (half
+    of each pair to either end, periodic images to their atom); Σ_i W_i = −σ V."""
     structs = [structures] if isinstance(structures, Atoms) else list(structures)
     out = []
     for atoms in structs:
@@ -94,6 +98,10 @@ def evaluate_exported(module, structures: Atoms | Sequence[Atoms]) -> list[dict]
         f = torch.zeros(n, 3, dtype=vec.dtype).index_add(0, centre, g).index_add(0, j, -g)
         W = vec.t() @ g
         W = 0.5 * (W + W.t()).numpy()
+        pv = vec[:, :, None] * g[:, None, :]
+        pv = -0.25 * (pv + pv.transpose(1, 2))  # half of −sym(r ⊗ g) to each end
+        Wi = torch.zeros(n, 3, 3, dtype=vec.dtype).index_add(0, centre, pv).index_add(0, j, pv)
+        Wi = Wi[:, [0, 1, 2, 0, 0, 1], [0, 1, 2, 1, 2, 2]]
         vol = abs(np.linalg.det(atoms.cell.array)) if atoms.pbc.all() else 0.0
         s = W / vol if vol > 1e-12 else np.full((3, 3), np.nan)
         out.append({
@@ -101,5 +109,6 @@ def evaluate_exported(module, structures: Atoms | Sequence[Atoms]) -> list[dict]
             "energies": e.numpy(),
             "forces": f.numpy(),
             "stress": np.array([s[0, 0], s[1, 1], s[2, 2], s[1, 2], s[0, 2], s[0, 1]]),
+            "virials": Wi.numpy(),
         })
     return out

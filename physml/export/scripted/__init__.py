@@ -1,5 +1,5 @@
 """TorchScript form of physml potentials, run without Python by the physml LAMMPS pair
-style (``lammps-plugin/``).
+style (``physml/lammps/plugin_src``).
 
 :func:`script_potential` converts a :class:`~physml.potential.Potential` term by term into
 the modules of this package (one scripted counterpart per term, provider and descriptor
@@ -66,6 +66,26 @@ def uses_kernels(potential) -> bool:
     return False
 
 
+def chunk_atoms(potential, kernels: bool) -> int:
+    """Centre atoms per call of the pair style: physml's own inference chunk
+    (:meth:`Potential.chunk_size <physml.potential.Potential.chunk_size>`: ``chunk_atoms`` if
+    set, else larger chunks when the C++ kernels evaluate every term and descriptor) for the
+    float64 CPU inputs of the pair style, as physml would run the model with (``kernels``) or
+    without its C++ kernels; 0 (no chunking) becomes one chunk of any size."""
+    from ase import Atoms
+
+    from physml.empirical.base import double_backward
+    from physml.system import Batch
+
+    probe = Batch.from_atoms(Atoms(potential.species[0], positions=[[0.0, 0.0, 0.0]]), potential.species_map)
+    if kernels:
+        chunk = potential.chunk_size(probe)
+    else:  # the inputs of a training pass: physml's torch path and its chunk
+        with double_backward(), torch.enable_grad():
+            chunk = potential.chunk_size(probe)
+    return int(chunk) if chunk > 0 else 2**31 - 1
+
+
 def build_exported(potential, kernels: bool = False) -> ExportedPotential:
     """The eager (not yet scripted) exported module of ``potential``; ``kernels``: call
     physml's C++ kernels (torch.ops.physml) for PINN-BOP terms and Gaussian–Legendre
@@ -91,12 +111,8 @@ def build_exported(potential, kernels: bool = False) -> ExportedPotential:
         isinstance(c.term, KernelPinnBOP) and (isinstance(c, KernelDescriptorComponent) or isinstance(c.provider, ScriptedConstant))
         for c in comps
     )
-    # centre atoms per call of the pair style: the torch path keeps memory bounded with
-    # physml's chunk size; kernel-only models hold little per atom, so larger chunks cost
-    # less per-call overhead
-    chunk = max(potential.chunk_atoms or 500, 4000) if kernel_only else (potential.chunk_atoms or 500)
     return ExportedPotential(
-        potential.species, potential.cutoff, comps, potential.reference_energies, chunk,
+        potential.species, potential.cutoff, comps, potential.reference_energies, chunk_atoms(potential, kernels),
         __version__, model_hash(potential), kernels, autograd_pairs=not kernel_only,
     )
 
@@ -117,4 +133,4 @@ def script_potential(potential, kernels: bool | None = None) -> torch.jit.Script
         return torch.jit.script(module)
 
 
-__all__ = ["build_exported", "script_potential", "uses_kernels", "TERMS", "DESCRIPTORS"]
+__all__ = ["build_exported", "chunk_atoms", "script_potential", "uses_kernels", "TERMS", "DESCRIPTORS"]

@@ -9,7 +9,8 @@ Equations of :class:`physml.empirical.bop.PinnBOP` (Purja Pun et al., Nat. Commu
 
 with the same algorithms as physml: screening candidates k of bond i–j from one batched
 product of 4-vectors per centre (x_ijk < r_c ⟺ v_j·v_k − P_j Q_k > r_c²/2), the screening
-product as Σ log|·| with its sign, and z_ij from per-atom bond moments. All vectors are
+product as Σ log|·| with its sign, and the bond order and energies from per-atom bond
+moments by physml's own :func:`physml.empirical.bop.bond_energies`. All vectors are
 pair vectors of the centre's own list (r_jk = r_ik − r_ij), so E_i needs no other list.
 Derivatives come from autograd (the exported model is differentiated by its caller).
 """
@@ -19,6 +20,7 @@ from typing import Dict, List, Tuple
 import torch
 from torch import Tensor, nn
 
+from physml.empirical.bop import bond_energies
 from physml.export.scripted.base import ScriptedTerm
 from physml.export.scripted.geometry import PairList, csr, padded, scatter_sum, smooth_cutoff
 
@@ -86,39 +88,12 @@ class ScriptedPinnBOP(ScriptedTerm):
         return sign * torch.exp(scatter_sum(nb, bond_of, logs))
 
     def forward(self, pairs: PairList, species: Tensor, params: Dict[str, Tensor]) -> Tensor:
-        S = self.n_species
         N = species.shape[0]
         p = pairs.within(self.cutoff)
         bonds = torch.nonzero(p.distances.detach() < self.rc).squeeze(1)
         i = p.centre[bonds]
-        tj = p.species_j[bonds]
         r = p.distances[bonds]
         fc = smooth_cutoff(r, self.rc, self.hc)
         Sij = self.screening(p, bonds, params["lambda"], N)
-        u = p.vectors[bonds] / r[:, None]
-        w = Sij * fc
-        key = i * S + tj
-        uu = (u[:, :, None] * u[:, None, :]).reshape(-1, 9)
-        M = scatter_sum(N * S, key, w[:, None] * uu).reshape(N, S, 3, 3)
-        V = scatter_sum(N * S, key, w[:, None] * u).reshape(N, S, 3)
-        m0 = scatter_sum(N * S, key, w).reshape(N, S)
-        a = params["a"][i, tj]  # (bonds, S): a_i[t_j][t_k]
-        h = params["h"][i, tj]
-        quad = (torch.matmul(M[i], u[:, None, :, None]).squeeze(-1) * u[:, None, :]).sum(-1)
-        lin = (V[i] * u[:, None, :]).sum(-1)
-        z = (a * (quad - 2.0 * h * lin + h * h * m0[i])).sum(1)
-        a_jj = a.gather(1, tj[:, None]).squeeze(1)
-        h_jj = h.gather(1, tj[:, None]).squeeze(1)
-        z = z - a_jj * w * (1.0 - h_jj) ** 2
-        onez = 1.0 + z
-        bad = onez <= 0
-        b = torch.where(bad, (onez.abs() + 1e-20) ** -0.5, torch.where(bad, torch.ones_like(onez), onez) ** -0.5)
-        A = params["A"][i, tj]
-        al = params["alpha"][i, tj]
-        B = params["B"][i, tj]
-        be = params["beta"][i, tj]
-        pair = 0.5 * (torch.exp(A - al * r) - Sij * b * torch.exp(B - be * r)) * fc
-        phi_sum = scatter_sum(N, i, Sij * b * fc)
-        safe = torch.where(phi_sum > 0, phi_sum, torch.ones_like(phi_sum))
-        promo = torch.where(phi_sum > 0, -params["sigma"] * torch.sqrt(safe), torch.zeros_like(phi_sum))
+        pair, promo = bond_energies(p.vectors[bonds], r, fc, Sij, i, p.species_j[bonds], N, params)
         return promo.index_add(0, i, pair)

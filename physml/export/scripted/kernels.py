@@ -2,8 +2,9 @@
 
 The kernels (Gaussian–Legendre descriptors with their vector–Jacobian product, PINN-BOP site
 energies with local Jacobians) are plain C++ registered with ``TORCH_LIBRARY``, so a
-TorchScript model can call them; the LAMMPS plugin compiles the same sources in. They are
-not differentiable by autograd, so the exported model is differentiated in two stages:
+TorchScript model can call them; the LAMMPS plugin loads the same library that physml
+loads in Python (:mod:`physml.lammps.plugin`). They are not differentiable by autograd, so
+the exported model is differentiated in two stages:
 
 * :class:`KernelPinnBOP` returns a *first-order surrogate* of its energies,
       ẽ_i = E_i + Σ_{e∈i} ∂E_i/∂r_e · (r_e − r̄_e) + ∂E_i/∂p_i · (p_i − p̄_i)

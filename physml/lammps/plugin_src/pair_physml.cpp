@@ -12,6 +12,7 @@
 #include <torch/script.h>
 
 #include "pair_physml.h"
+#include "physml_kernels.h"
 
 #include "atom.h"
 #include "comm.h"
@@ -94,6 +95,8 @@ void PairPhysML::coeff(int narg, char **arg)
   if (strcmp(arg[0], "*") != 0 || strcmp(arg[1], "*") != 0)
     error->all(FLERR, "pair_coeff physml: the first two arguments must be '* *'");
 
+  // torch.ops.physml for models exported with the kernels (loaded once, if not yet registered)
+  const std::string no_kernels = physml_ensure_kernels();
   auto m = std::make_unique<PhysMLModel>();
   try {
     m->module = torch::jit::load(arg[2], torch::kCPU);
@@ -107,12 +110,7 @@ void PairPhysML::coeff(int narg, char **arg)
     model_species.clear();
     for (const auto &s : m->module.attr("species").toListRef()) model_species.push_back(s.toStringRef());
   } catch (const c10::Error &e) {
-#ifdef PHYSML_WITH_KERNELS
-    const char *hint = "";
-#else
-    const char *hint = " (this plugin was built without physml's C++ kernels: models exported with them need a "
-                       "build from a physml source tree with physml/csrc)";
-#endif
+    const std::string hint = no_kernels.empty() ? "" : " (" + no_kernels + ")";
     error->all(FLERR, "pair_coeff physml: cannot load the exported model {}: {}{}", arg[2], e.what_without_backtrace(),
                hint);
   }
