@@ -6,10 +6,44 @@ import argparse
 import sys
 
 
-def _info(args) -> int:
-    from physml.io import load
+LOADER_OPTIONS = ("elements", "library", "types")
 
-    pot = load(args.model)
+
+def _loader_parent() -> argparse.ArgumentParser:
+    """Options of ``physml.load`` for published files, shared by the commands reading a MODEL."""
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("loading published potential files")
+    g.add_argument("--elements", nargs="+", metavar="EL", help="multi-element setfl/Tersoff: the elements to use, in this order; MEAM: the library entries in the parameter file's index order (required)")
+    g.add_argument("--library", metavar="FILE", help="MEAM: the library file (default: the only MEAM library next to the parameter file)")
+    g.add_argument("--types", nargs="+", metavar="EL", help="MEAM: the library entries that become the model's species (default: --elements)")
+    return p
+
+
+def _load_options(args) -> dict:
+    return {k: getattr(args, k) for k in LOADER_OPTIONS if getattr(args, k, None) is not None}
+
+
+def _load(path, args):
+    """``physml.load(path)`` with the command's --elements/--library/--types."""
+    from pathlib import Path
+
+    from physml.io import load
+    from physml.io.model_file import is_model
+
+    opts = _load_options(args)
+    names = ", ".join(f"--{k}" for k in opts)
+    if opts and Path(path).exists() and is_model(Path(path)):
+        raise ValueError(f"{path}: {names} apply to published potential files, not to physml models")
+    try:
+        return load(path, **opts)
+    except TypeError as err:  # an importer without these options
+        if "unexpected keyword argument" not in str(err):
+            raise
+        raise ValueError(f"{path}: this format takes no {names} ({err})") from None
+
+
+def _info(args) -> int:
+    pot = _load(args.model, args)
     print(f"model: {args.model}")
     print(pot.describe())
     return 0
@@ -74,7 +108,7 @@ def _eval(args) -> int:
     from physml.data import load_dataset
     from physml.evaluate import evaluate, load_model, table
 
-    pot = load_model(args.model)
+    pot = _load(args.model, args) if _load_options(args) else load_model(args.model)
     ds = load_dataset(args.data, split=args.split) if args.split else load_dataset(args.data)
     metrics, info = evaluate(pot, ds, offset=args.offset)
     if args.json:
@@ -97,11 +131,10 @@ def _compare(args) -> int:
 
 def _export(args) -> int:
     from physml.export.lammps import export_lammps
-    from physml.io import load
 
     if args.format != "lammps":
         raise ValueError(f"unknown export format {args.format!r} (supported: lammps)")
-    pot = load(args.model)
+    pot = _load(args.model, args)
     opts = {k: v for k, v in (("nrho", args.nrho), ("nr", args.nr), ("tol", args.tol)) if v is not None}
     res = export_lammps(pot, args.out, route=args.route, **opts)
     print(f"route: {res.route}")
@@ -125,15 +158,21 @@ def _build_plugin(args) -> int:
 
 
 def _validate(args) -> int:
+    from pathlib import Path
+
     from physml.validate import main_validate
 
+    if _load_options(args):  # loaded here with the options; the report keeps the file names
+        args.compare_labels = args.compare_labels or [Path(m).name for m in args.models]
+        args.models = [_load(m, args) for m in args.models]
     return main_validate(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="physml", description="physics-informed interatomic potentials")
     sub = p.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("info", help="species, terms, parameter counts and cutoffs of a model")
+    loader = _loader_parent()
+    s = sub.add_parser("info", help="species, terms, parameter counts and cutoffs of a model", parents=[loader])
     s.add_argument("model")
     s.set_defaults(func=_info)
     s = sub.add_parser("demo", help="main job: evaluate an EAM potential on the shipped demo structures")
@@ -154,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--n-trials", type=int, help="trials to run in this process (default from the config)")
     s.set_defaults(func=_tune)
 
-    s = sub.add_parser("eval", help="per-group errors of a model on labelled data")
+    s = sub.add_parser("eval", help="per-group errors of a model on labelled data", parents=[loader])
     s.add_argument("model")
     s.add_argument("data", help="a data file or a named dataset (e.g. Ta-SNAP-2015, mlearn-Mo)")
     s.add_argument("--split", help="split of a named dataset (train/test)")
@@ -172,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", help="also write the markdown tables (and .json) to this file")
     s.set_defaults(func=_compare)
 
-    s = sub.add_parser("export", help="write LAMMPS potential files plus a pair_style/pair_coeff snippet")
+    s = sub.add_parser("export", help="write LAMMPS potential files plus a pair_style/pair_coeff snippet", parents=[loader])
     s.add_argument("model")
     s.add_argument("--format", default="lammps", choices=["lammps"])
     s.add_argument("--route", choices=["native", "pinn", "plugin"], help="default: the most native exact route")
@@ -188,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--verbose", action="store_true", help="show CMake and compiler output")
     s.set_defaults(func=_build_plugin)
 
-    s = sub.add_parser("validate", help="physical-property suite (and held-out-group fits) for one or more models, side by side")
+    s = sub.add_parser("validate", help="physical-property suite (and held-out-group fits) for one or more models, side by side", parents=[loader])
     from physml.validate import add_arguments
 
     add_arguments(s)
