@@ -609,9 +609,8 @@ void screening_forward(const Sorted& a, const double* __restrict P, const double
            *__restrict E2 = B.t_e2.data(), *__restrict D1 = B.t_d1.data(), *__restrict D2 = B.t_d2.data(),
            *__restrict L1 = B.t_l1.data(), *__restrict L2 = B.t_l2.data();
     int *__restrict ok = B.o_k.data(), *__restrict ostart = B.o_start.data();
-    // per compacted entry: r_k − r_j (its components and r_ik − r_ij), and P_k Q_j (kFact) or λ
-    double *__restrict OX = B.o_x.data(), *__restrict OY = B.o_y.data(), *__restrict OZ = B.o_z.data(),
-           *__restrict OR = B.o_r.data(), *__restrict OW = B.o_w.data();
+    // per compacted entry: r_k − r_j (for the derivative pass)
+    double *__restrict OX = B.o_x.data(), *__restrict OY = B.o_y.data(), *__restrict OZ = B.o_z.data();
     const float *__restrict xf = B.xf.data(), *__restrict yf = B.yf.data(), *__restrict zf = B.zf.data(),
                 *__restrict rf = B.rf.data();
     uint8_t* __restrict gbits = B.gbits.data();
@@ -645,8 +644,9 @@ void screening_forward(const Sorted& a, const double* __restrict P, const double
             double *__restrict x1 = X1 + lo, *__restrict x2 = X2 + lo, *__restrict e1 = E1 + lo,
                    *__restrict e2 = E2 + lo, *__restrict l1 = L1 + lo, *__restrict l2 = L2 + lo,
                    *__restrict d = D1 + lo;
+            for (int b = 0; b < na; b += 4)  // (whole blocks: no remainder code)
             SIMD
-            for (int t = 0; t < na; ++t) {
+            for (int t = b; t < b + 4; ++t) {
                 const double ex = xk[t] - xj, ey = yk[t] - yj, ez = zk[t] - zj;
                 const double rjk = std::sqrt(ex * ex + ey * ey + ez * ez);
                 d[t] = rjk;
@@ -692,41 +692,29 @@ void screening_forward(const Sorted& a, const double* __restrict P, const double
                 for (int g = 0; g < ng; g += 8) {
                     uint64_t word;
                     __builtin_memcpy(&word, gbits + g, 8);  // bit l: candidate ka + 8g + l
-                    for (; word; word &= word - 1, ++no) {
-                        const int k = ka + 8 * g + __builtin_ctzll(word);
-                        ok[no] = jk | k;
-                        OX[no] = x[k] - xj;
-                        OY[no] = y[k] - yj;
-                        OZ[no] = z[k] - zj;
-                        OR[no] = r[k] - rj;
-                        OW[no] = kFact ? P[k] * Qj : lrow[type[k]];
-                    }
+                    for (; word; word &= word - 1) ok[no++] = jk | (ka + 8 * g + __builtin_ctzll(word));
                 }
             }
         }
-        for (; (no - b0) & 3; ++no) {  // padding entries (with the last bond)
-            const int j = j1 - 1, k = a.m;
-            ok[no] = j << 16 | k;
-            OX[no] = x[k] - x[j];
-            OY[no] = y[k] - y[j];
-            OZ[no] = z[k] - z[j];
-            OR[no] = r[k] - r[j];
-            OW[no] = kFact ? 0.0 : lam[0];
-        }
+        for (; (no - b0) & 3; ++no) ok[no] = (j1 - 1) << 16 | a.m;  // padding entries (with the last bond)
         ostart[j1] = no;
         // ---- 2. all entries of the tile: pair entries p (local p − a0), compacted entries q
         // (local nA + q − b0) ----
         const int nA = base - a0, nT = nA + no - b0;
         SIMD
-        for (int q = b0; q < no; ++q) {  // the compacted ones' r_jk and x_ijk
-            const int l = nA + q - b0;
-            const double rjk = std::sqrt(OX[q] * OX[q] + OY[q] * OY[q] + OZ[q] * OZ[q]);
+        for (int q = b0; q < no; ++q) {  // the compacted ones' geometry
+            const int j = ok[q] >> 16, k = ok[q] & 0xffff, l = nA + q - b0;
+            const double ex = x[k] - x[j], ey = y[k] - y[j], ez = z[k] - z[j];
+            const double rjk = std::sqrt(ex * ex + ey * ey + ez * ez);
+            OX[q] = ex;  // (for the derivative pass)
+            OY[q] = ey;
+            OZ[q] = ez;
             D1[l] = rjk;
-            X1[l] = OR[q] + rjk;
+            X1[l] = r[k] + rjk - r[j];
             if (kFact)
-                E1[l] = OW[q];
+                E1[l] = P[k] * Q[j];
             else
-                L1[l] = OW[q];
+                L1[l] = lam[type[j] * S + type[k]];
         }
         SIMD
         for (int l = 0; l < nA; ++l) {
@@ -810,13 +798,17 @@ void screening_forward(const Sorted& a, const double* __restrict P, const double
             const int lo = nA + ostart[j] - b0, hi = nA + ostart[j + 1] - b0;
             if (kGrad && kFact) {
                 double* __restrict Lk = Lam + k0;
-#pragma omp simd reduction(* : prod) reduction(+ : dl)
-                for (int t = 0; t < na; ++t) {
-                    prod *= s1[t];
-                    Sk[t] *= s2[t];
-                    dl += d1[t];
-                    Lk[t] += d2[t];
-                }
+                double pv[4] = {1.0, 1.0, 1.0, 1.0}, dv[4] = {0.0, 0.0, 0.0, 0.0};  // per lane
+                for (int b = 0; b < na; b += 4)
+                    SIMD
+                    for (int l = 0; l < 4; ++l) {
+                        pv[l] *= s1[b + l];
+                        Sk[b + l] *= s2[b + l];
+                        dv[l] += d1[b + l];
+                        Lk[b + l] += d2[b + l];
+                    }
+                prod = (pv[0] * pv[1]) * (pv[2] * pv[3]);
+                dl = (dv[0] + dv[1]) + (dv[2] + dv[3]);
 #pragma omp simd reduction(* : prod) reduction(+ : dl)
                 for (int l = lo; l < hi; ++l) {
                     prod *= X1[l];
@@ -824,11 +816,14 @@ void screening_forward(const Sorted& a, const double* __restrict P, const double
                 }
                 Lam[j] += dl;
             } else {
-#pragma omp simd reduction(* : prod)
-                for (int t = 0; t < na; ++t) {
-                    prod *= s1[t];
-                    Sk[t] *= s2[t];
-                }
+                double pv[4] = {1.0, 1.0, 1.0, 1.0};
+                for (int b = 0; b < na; b += 4)
+                    SIMD
+                    for (int l = 0; l < 4; ++l) {
+                        pv[l] *= s1[b + l];
+                        Sk[b + l] *= s2[b + l];
+                    }
+                prod = (pv[0] * pv[1]) * (pv[2] * pv[3]);
 #pragma omp simd reduction(* : prod)
                 for (int l = lo; l < hi; ++l) prod *= X1[l];
             }
@@ -881,21 +876,26 @@ void screening_backward(const Sorted& a, const double* __restrict L, const PinnB
         double* __restrict gxk = gx + k0;
         double* __restrict gyk = gy + k0;
         double* __restrict gzk = gz + k0;
-        double su = 0.0, sx = 0.0, sy = 0.0, sz = 0.0;
-#pragma omp simd reduction(+ : su, sx, sy, sz)
-        for (int t = 0; t < na; ++t) {
-            const double g1 = Lj * pdx[t], g2 = Lk[t] * pdx2[t];
-            const double A = g1 - g2, C = (g1 + g2) * pir[t];
-            const double ax = C * (xk[t] - xj), ay = C * (yk[t] - yj), az = C * (zk[t] - zj);
-            cuk[t] += A;
-            gxk[t] += ax;
-            gyk[t] += ay;
-            gzk[t] += az;
-            su += A;
-            sx += ax;
-            sy += ay;
-            sz += az;
-        }
+        double u4[4] = {0.0, 0.0, 0.0, 0.0}, x4[4] = {0.0, 0.0, 0.0, 0.0}, y4[4] = {0.0, 0.0, 0.0, 0.0},
+               z4[4] = {0.0, 0.0, 0.0, 0.0};  // per-lane sums (whole blocks of 4: no remainder code)
+        for (int b = 0; b < na; b += 4)
+            SIMD
+            for (int l = 0; l < 4; ++l) {
+                const int t = b + l;
+                const double g1 = Lj * pdx[t], g2 = Lk[t] * pdx2[t];
+                const double A = g1 - g2, C = (g1 + g2) * pir[t];
+                const double ax = C * (xk[t] - xj), ay = C * (yk[t] - yj), az = C * (zk[t] - zj);
+                cuk[t] += A;
+                gxk[t] += ax;
+                gyk[t] += ay;
+                gzk[t] += az;
+                u4[l] += A;
+                x4[l] += ax;
+                y4[l] += ay;
+                z4[l] += az;
+            }
+        double su = (u4[0] + u4[1]) + (u4[2] + u4[3]), sx = (x4[0] + x4[1]) + (x4[2] + x4[3]),
+               sy = (y4[0] + y4[1]) + (y4[2] + y4[3]), sz = (z4[0] + z4[1]) + (z4[2] + z4[3]);
         base += na;
         // compacted neighbours beyond rc (distinct within one bond: no write conflicts)
 #pragma omp simd reduction(+ : su, sx, sy, sz)
@@ -1220,7 +1220,7 @@ double PinnBOPKernel::energy(int n, const double* __restrict dx, const double* _
     const size_t n_entries = static_cast<size_t>(nb) * (nb + 1) / 2 + 4 * static_cast<size_t>(nb) + n_far;
     grow(B.lam, static_cast<size_t>(m + kPad) * S);
     grow(B.o_k, n_entries);
-    for (auto* v : {&B.t_g1, &B.t_g2, &B.t_ir, &B.o_x, &B.o_y, &B.o_z, &B.o_r, &B.o_w}) grow(*v, n_entries);
+    for (auto* v : {&B.t_g1, &B.t_g2, &B.t_ir, &B.o_x, &B.o_y, &B.o_z}) grow(*v, n_entries);
     // (per tile; a tile has at most kTile + ka pair entries)
     for (auto* v : {&B.t_s1, &B.t_s2, &B.t_e1, &B.t_e2, &B.t_d1, &B.t_d2, &B.t_l1, &B.t_l2}) grow(*v, n_entries);
     const Sorted srt{m, nb, S, x, y, z, r, type};

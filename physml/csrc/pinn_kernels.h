@@ -166,7 +166,7 @@ class PinnBOPKernel {
         // per bond; G = dE/dz_ij, lam = Σ_k d log|s_ijk|/dλ per species of k
         std::vector<double> fc, dfc, S, w, b, dbdz, att, rep, dS, dr, gux, guy, guz, G, lam, tmp;
         std::vector<double> t_g1, t_g2, t_ir;          // per screening entry (j, k): d log|s|/dx, 1/r_jk
-        std::vector<double> o_x, o_y, o_z, o_r, o_w;   // per compacted entry: r_k − r_j, r_ik − r_ij, weight
+        std::vector<double> o_x, o_y, o_z;             // per compacted entry: r_k − r_j
         std::vector<double> t_s1, t_s2, t_e1, t_e2, t_d1, t_d2, t_l1, t_l2;  // per entry of a tile
         std::vector<int> perm, type, bin_start, kend, o_start, o_k;
         std::vector<float> xf, yf, zf, rf;  // neighbours beyond rc, single precision (candidate test)
