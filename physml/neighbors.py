@@ -325,6 +325,8 @@ class NeighborCache:
         if bool((torch.linalg.det(h0).abs() < 1e-12).any()):
             return False
         F = torch.linalg.solve(h0, cell)  # (n_structures, 3, 3): H = H⁰ F
+        if not bool(torch.isfinite(F).all()):
+            return False
         affine = x0 @ F[0] if F.shape[0] == 1 else torch.einsum("nk,nkl->nl", x0, F[batch.batch])
         u_max = float((pos - affine).norm(dim=-1).max())
         s_min = float(torch.linalg.svdvals(F)[:, -1].min())

@@ -20,6 +20,17 @@ properties with their reference values, sources and tolerances::
     scans = ["volume", "dimer", "trimer", "hot_md"]
     quick_scans = ["volume", "dimer"]
 
+Alloys (``validation/wbe.toml``) list the ground states of their other elements and their
+compounds; ``X:name`` is property ``name`` of element X's crystal, ``E_form_<label>``,
+``V0_<label>``, ``a0_<label>`` (cubic), ``B_<label>`` those of a compound, whose structure
+is the lowest-energy frame of a series in ``material.dft_data``::
+
+    [[element]]
+    symbol = "Be"; lattice = "hcp"; a0_guess = 2.27; c_over_a = 1.57
+
+    [[compound]]
+    label = "C15"; group = "EOS"; source = "EOS_C15_"; cubic_atoms = 24
+
 Every model is run through the same calculators; the report puts them side by side.
 Output in DIR: ``report.md`` (property, reference, model, error, pass/fail), ``report.json``
 (schema below) and plots (EOS, γ-lines, phonons, RDF, coexistence interface positions,
@@ -50,7 +61,7 @@ from typing import Any, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from physml.properties.registry import Context, Material, compute, spec
+from physml.properties.registry import Context, Material, compound_label, compute, spec
 from physml.properties.result import Result
 
 
@@ -70,6 +81,21 @@ class MaterialSpec(_Strict):
     c_over_a: float | None = None
     T_m_guess: float | None = None
     dft_data: str | None = None
+
+
+class ElementSpec(_Strict):
+    symbol: str
+    lattice: str
+    a0_guess: float
+    c_over_a: float | None = None
+    T_m_guess: float | None = None
+
+
+class CompoundSpec(_Strict):
+    label: str = Field(pattern=r"^\w+$")
+    group: str
+    source: str = ""
+    cubic_atoms: int | None = Field(default=None, gt=0)
 
 
 class PropertyEntry(_Strict):
@@ -102,6 +128,8 @@ class Extrapolation(_Strict):
 
 class Suite(_Strict):
     material: MaterialSpec
+    element: list[ElementSpec] = Field(default_factory=list)
+    compound: list[CompoundSpec] = Field(default_factory=list)
     property: list[PropertyEntry] = Field(default_factory=list)
     extrapolation: Extrapolation = Field(default_factory=Extrapolation)
     path: str = ""
@@ -113,8 +141,22 @@ class Suite(_Strict):
         return {p.name: {**p.params, **(p.quick_params if quick else {})} for p in self.property}
 
     def to_material(self) -> Material:
+        from physml.properties.compounds import Compound, lowest_energy_frame, read_series
+
         m = self.material
-        return Material(m.species[0], m.lattice, m.a0_guess, m.c_over_a, m.T_m_guess)
+        others = tuple(Material(e.symbol, e.lattice, e.a0_guess, e.c_over_a, e.T_m_guess) for e in self.element)
+        compounds = {}
+        for c in self.compound:
+            path = dft_data_path(m.dft_data or "")
+            compounds[c.label] = Compound(c.label, lambda path=path, c=c: lowest_energy_frame(read_series(path, c.group, c.source)), c.cubic_atoms)
+        return Material(m.species[0], m.lattice, m.a0_guess, m.c_over_a, m.T_m_guess, others=others, compounds=compounds)
+
+
+def dft_data_path(name: str) -> Path:
+    """A named dataset's file (``physml.data.REGISTRY``, under PHYSML_DATA_DIR) or a path."""
+    from physml.data import REGISTRY, resolve
+
+    return resolve(name) if name in REGISTRY else Path(name)
 
 
 SCANS = ("volume", "dimer", "trimer", "hot_md")
@@ -145,6 +187,15 @@ def load_suite(path: str | os.PathLike) -> Suite:
         raise SuiteError(f"{path}: " + "; ".join(msgs)) from None
     problems = []
     seen = set()
+    elements = {e.symbol for e in suite.element}
+    labels = {c.label for c in suite.compound}
+    for k, e in enumerate(suite.element):
+        if e.symbol not in suite.material.species[1:]:
+            problems.append(f"element[{k}] ({e.symbol}): not one of material.species after the first ({', '.join(suite.material.species[1:]) or 'none'})")
+    if suite.compound and not suite.material.dft_data:
+        problems.append("compound: the compound structures are read from material.dft_data, which is not set")
+    if len(labels) != len(suite.compound):
+        problems.append("compound: labels must differ")
     for k, p in enumerate(suite.property):
         where = f"property[{k}] ({p.name})"
         try:
@@ -152,6 +203,12 @@ def load_suite(path: str | os.PathLike) -> Suite:
         except KeyError as err:
             problems.append(f"{where}: {err.args[0]}")
             continue
+        prefix = p.name.partition(":")[0] if ":" in p.name else None
+        if prefix is not None and prefix not in elements:
+            problems.append(f"{where}: element {prefix!r} has no [[element]] entry (has {', '.join(sorted(elements)) or 'none'})")
+        lb = compound_label(p.name)
+        if lb is not None and lb not in labels:
+            problems.append(f"{where}: no [[compound]] with label {lb!r} (has {', '.join(sorted(labels)) or 'none'})")
         if p.unit is not None and p.unit != s.unit:
             problems.append(f"{where}: unit {p.unit!r} but {p.name} is reported in {s.unit!r}")
         if p.name in seen:
@@ -162,8 +219,9 @@ def load_suite(path: str | os.PathLike) -> Suite:
             problems.append(f"extrapolation.scans: unknown scan {s!r}; known: {', '.join(SCANS)}")
     from physml.properties.crystal import LATTICES
 
-    if suite.material.lattice not in LATTICES:
-        problems.append(f"material.lattice: unknown lattice {suite.material.lattice!r}; known: {', '.join(LATTICES)}")
+    for where, lat in [("material.lattice", suite.material.lattice)] + [(f"element[{k}].lattice", e.lattice) for k, e in enumerate(suite.element)]:
+        if lat not in LATTICES:
+            problems.append(f"{where}: unknown lattice {lat!r}; known: {', '.join(LATTICES)}")
     if problems:
         raise SuiteError(f"{path}: " + "; ".join(problems))
     return suite

@@ -3,7 +3,10 @@
 ``compute(calc, material, names)`` runs the groups needed for ``names`` once each (a
 group computes several properties: the equation of state gives a0, E_coh, B and B′) and
 returns ``{name: Result}``. Names with a pattern (``dE_<lattice>``, ``nu_<point>``,
-``E_sia_<kind>``, ``a_<T>K``) are resolved with :func:`spec`.
+``E_sia_<kind>``, ``a_<T>K``; for compounds ``E_form_<label>``, ``V0_<label>``,
+``a0_<label>``, ``B_<label>``) are resolved with :func:`spec`. In an alloy, ``X:name`` is
+property ``name`` of the ground-state crystal of element X (one of ``Material.others``),
+e.g. ``Be:C44``.
 
 Units: Å, eV (per atom for E_coh and dE_*, per defect otherwise), GPa, J/m² for surfaces,
 mJ/m² for faults, K, THz, 1e-6/K, 1e-9 m²/s.
@@ -66,11 +69,34 @@ _PATTERNS = [
     (re.compile(r"nu_([A-Z])$"), "THz", "phonons", "phonon frequencies at a high-symmetry point"),
     (re.compile(r"E_sia_(100|110|111|oct|tet|crowdion)$"), "eV", "interstitials", "self-interstitial formation energy"),
     (re.compile(r"a_(\d+)K$"), "Å", "thermal", "lattice constant at temperature (NPT MD)"),
+    (re.compile(r"E_form_(\w+)$"), "eV", "compounds", "formation energy per atom of a compound"),
+    (re.compile(r"V0_(\w+)$"), "Å^3", "compounds", "equilibrium volume per atom of a compound"),
+    (re.compile(r"a0_(\w+)$"), "Å", "compounds", "conventional lattice constant of a cubic compound"),
+    (re.compile(r"B_(\w+)$"), "GPa", "compounds", "bulk modulus of a compound (Birch-Murnaghan)"),
 ]
+COMPOUND_PREFIXES = ("E_form_", "V0_", "a0_", "B_")
+
+
+def compound_label(name: str) -> str | None:
+    """The compound label of a compound property name (``E_form_C15`` → ``C15``), else None."""
+    if name in PROPERTIES or ":" in name:
+        return None
+    for pre in COMPOUND_PREFIXES:
+        if name.startswith(pre) and spec(name).group == "compounds":
+            return name[len(pre) :]
+    return None
 
 
 def spec(name: str) -> PropertySpec:
     """The spec of a property name; unknown names raise ``KeyError`` with suggestions."""
+    element, sep, base = name.partition(":")
+    if sep:
+        if not element or ":" in base:
+            raise KeyError(f"property {name!r}: expected ELEMENT:NAME, e.g. 'Be:C44'")
+        s = spec(base)
+        if s.group == "compounds":
+            raise KeyError(f"property {name!r}: compound properties take no element prefix")
+        return PropertySpec(name, s.unit, f"{element}:{s.group}", f"{s.description} ({element})")
     if name in PROPERTIES:
         return PROPERTIES[name]
     for rx, unit, group, desc in _PATTERNS:
@@ -90,6 +116,8 @@ class Material:
     a0_guess: float
     c_over_a: float | None = None
     T_m_guess: float | None = None
+    others: tuple["Material", ...] = ()  # alloys: ground states of the other elements
+    compounds: dict[str, Any] = field(default_factory=dict)  # label -> physml.properties.compounds.Compound
 
 
 @dataclass
@@ -98,6 +126,18 @@ class Context:
     material: Material
     crystal: Crystal | None = None
     cache: dict[str, dict[str, Result]] = field(default_factory=dict)
+    subs: dict[str, "Context"] = field(default_factory=dict)
+
+    def sub(self, element: str) -> "Context":
+        """The context of another element of an alloy (its ground-state crystal)."""
+        if element == self.material.element:
+            return self
+        if element not in self.subs:
+            m = next((o for o in self.material.others if o.element == element), None)
+            if m is None:
+                raise KeyError(f"element {element!r} is not one of the material's elements ({', '.join([self.material.element] + [o.element for o in self.material.others])})")
+            self.subs[element] = Context(self.calc, m)
+        return self.subs[element]
 
     def reference(self) -> Crystal:
         if self.crystal is None:
@@ -113,7 +153,24 @@ def _md_settings(ctx: Context, p: dict):
     return MDSettings(dt=p.pop("dt", 2.0), bulk_modulus=b.value if b else p.pop("bulk_modulus", 100.0), seed=p.pop("seed", 0))
 
 
+def _compounds(ctx: Context, p: dict[str, Any], names: Sequence[str]) -> dict[str, Result]:
+    from physml.properties.compounds import compound_eos
+
+    labels = list(dict.fromkeys(lb for lb in (compound_label(n) for n in names) if lb))
+    unknown = [lb for lb in labels if lb not in ctx.material.compounds]
+    if unknown:
+        raise KeyError(f"no compound {', '.join(map(repr, unknown))} in the material (has {', '.join(ctx.material.compounds) or 'none'})")
+    mu = {ctx.material.element: ctx.reference().e_atom}
+    mu.update({o.element: ctx.sub(o.element).reference().e_atom for o in ctx.material.others})
+    out: dict[str, Result] = {}
+    for lb in labels:
+        out.update(compound_eos(ctx.calc, ctx.material.compounds[lb], mu, **p))
+    return out
+
+
 def _group(group: str, ctx: Context, p: dict[str, Any], names: Sequence[str]) -> dict[str, Result]:
+    if group == "compounds":
+        return _compounds(ctx, p, names)
     cr = ctx.reference()
     if group == "eos":
         from physml.properties.eos import equation_of_state
@@ -196,20 +253,25 @@ def compute(calc: Calculator, material: Material, names: Sequence[str], params: 
     groups: dict[str, list[str]] = {}
     for n in names:
         groups.setdefault(spec(n).group, []).append(n)
-    order = ["eos"] + [g for g in groups if g != "eos"]  # B of the EOS sets the MD barostat
+    # B of each crystal's EOS sets its MD barostat: every EOS first
+    order = ["eos"] + [g for g in groups if g.endswith(":eos")] + [g for g in groups if g != "eos" and not g.endswith(":eos")]
     out: dict[str, Result] = {}
     for g in order:
         if g not in groups and g != "eos":
             continue
-        if g not in ctx.cache:
+        element, _, base = g.rpartition(":")
+        gctx = ctx.sub(element) if element else ctx
+        if base not in gctx.cache:
             p: dict[str, Any] = {}
             for n in groups.get(g, []):
                 p.update(params.get(n, {}))
             if on_group:
                 on_group(g)
-            ctx.cache[g] = _group(g, ctx, dict(p), groups.get(g, []))
+            gctx.cache[base] = _group(base, gctx, dict(p), [n.rpartition(":")[2] for n in groups.get(g, [])])
         for n in groups.get(g, []):
-            if n not in ctx.cache[g]:
-                raise KeyError(f"property {n!r} is not defined for a {material.lattice} {material.element} crystal (group {g} gives {', '.join(ctx.cache[g])})")
-            out[n] = ctx.cache[g][n]
+            key = n.rpartition(":")[2]
+            if key not in gctx.cache[base]:
+                m = gctx.material
+                raise KeyError(f"property {n!r} is not defined for a {m.lattice} {m.element} crystal (group {base} gives {', '.join(gctx.cache[base])})")
+            out[n] = gctx.cache[base][key]
     return out
