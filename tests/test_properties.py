@@ -47,6 +47,19 @@ def al99(potentials_dir):
     return physml.Calculator(physml.load(potentials_dir / "Al99.eam.alloy"))
 
 
+@pytest.fixture(scope="module")
+def al99_crystal(al99):
+    """The relaxed fcc crystal of Al99 (shared with the other test_properties_* files)."""
+    return relaxed_crystal(al99, "Al", "fcc", 4.05)
+
+
+@pytest.fixture(scope="module")
+def lmp_al99(potentials_dir, lammps):
+    """validation/reference/lammps_properties.py and its runner on Al99.eam.alloy."""
+    mod = _lammps_reference()
+    return mod, mod.Lammps(potentials_dir / "Al99.eam.alloy", "Al")
+
+
 @pytest.mark.data
 @pytest.mark.lammps
 def test_al99_properties_match_lammps(al99, potentials_dir, lammps):

@@ -9,7 +9,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
 from ase import Atoms
 from ase.build import bulk
 from ase.calculators.singlepoint import SinglePointCalculator
@@ -21,14 +20,7 @@ from physml.properties.compounds import Compound, compound_eos, formation_energy
 from physml.properties.eos import _bm_energy
 from physml.validate import SuiteError, load_suite, validate
 from tests.test_potential import morse_potential
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+from tests.test_properties import _one_thread  # noqa: F401  (one torch thread)
 
 
 @pytest.fixture(scope="module")

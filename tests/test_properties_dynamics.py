@@ -7,47 +7,21 @@ the convergence flags flip when a cell is too small or a run too short."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from ase import Atoms
 from ase.build import bulk
 from ase.calculators.lj import LennardJones
 
-import physml
 from physml.properties import relaxed_crystal
 from physml.properties.md import MDSettings, first_peak, liquid_properties, rdf, thermal_expansion
 from physml.properties.phonons import POINTS, phonons
+from tests.test_properties import _one_thread, al99, al99_crystal, lmp_al99  # noqa: F401  (shared fixtures)
 
-ROOT = Path(__file__).resolve().parents[1]
 THZ = 15.633302  # ν (THz) of ω = 1 sqrt(eV/Å²/amu), divided by 2π
 B_AL99 = 79.0  # GPa, the barostat's modulus (the EOS value of Al99)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
-@pytest.fixture(scope="module")
-def al99(potentials_dir):
-    calc = physml.Calculator(physml.load(potentials_dir / "Al99.eam.alloy"))
-    return relaxed_crystal(calc, "Al", "fcc", 4.05)
-
-
-@pytest.fixture(scope="module")
-def lmp(potentials_dir, lammps):
-    spec = importlib.util.spec_from_file_location("lammps_properties", ROOT / "validation" / "reference" / "lammps_properties.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod, mod.Lammps(potentials_dir / "Al99.eam.alloy", "Al")
 
 
 def _nn_spring_frequencies(a: float, k: float, mass: float, q_reduced) -> np.ndarray:
@@ -110,30 +84,30 @@ def test_rdf_limits():
 
 @pytest.mark.data
 @pytest.mark.lammps
-def test_thermal_expansion_matches_lammps_npt(al99, lmp):
-    mod, lammps = lmp
+def test_thermal_expansion_matches_lammps_npt(al99_crystal, lmp_al99):
+    mod, lammps = lmp_al99
     temps = (100.0, 700.0)
-    res = thermal_expansion(al99, temperatures=temps, size=3, equil_ps=0.5, run_ps=2.0, md=MDSettings(bulk_modulus=B_AL99))
-    ref = [mod.npt_lattice(lammps, "fcc", al99.a, 3, T, B_AL99, 0.5, 2.0) for T in temps]
+    res = thermal_expansion(al99_crystal, temperatures=temps, size=3, equil_ps=0.5, run_ps=2.0, md=MDSettings(bulk_modulus=B_AL99))
+    ref = [mod.npt_lattice(lammps, "fcc", al99_crystal.a, 3, T, B_AL99, 0.5, 2.0) for T in temps]
     for T, (a_l, e_l) in zip(temps, ref):
         r = res[f"a_{int(T)}K"]
         assert abs(r.value - a_l) < 4 * math.hypot(r.error, e_l) + 2e-4, (T, r.value, r.error, a_l, e_l)
     alpha_l = (ref[1][0] - ref[0][0]) / (temps[1] - temps[0]) / (ref[0][0] + (ref[1][0] - ref[0][0]) * (300 - temps[0]) / (temps[1] - temps[0])) * 1e6
-    alpha_l_err = math.hypot(ref[0][1], ref[1][1]) / (temps[1] - temps[0]) / al99.a * 1e6
+    alpha_l_err = math.hypot(ref[0][1], ref[1][1]) / (temps[1] - temps[0]) / al99_crystal.a * 1e6
     a = res["alpha"]
     assert abs(a.value - alpha_l) < 3 * math.hypot(a.error, alpha_l_err), (a.value, a.error, alpha_l, alpha_l_err)
     assert a.converged  # 15 % relative error target met over 600 K
-    short = thermal_expansion(al99, temperatures=temps, size=3, equil_ps=0.1, run_ps=0.1, md=MDSettings(bulk_modulus=B_AL99))
+    short = thermal_expansion(al99_crystal, temperatures=temps, size=3, equil_ps=0.1, run_ps=0.1, md=MDSettings(bulk_modulus=B_AL99))
     assert not short["alpha"].converged and not short["a_700K"].converged
 
 
 @pytest.mark.data
 @pytest.mark.lammps
-def test_liquid_diffusion_and_rdf_match_lammps(al99, lmp):
-    mod, lammps = lmp
+def test_liquid_diffusion_and_rdf_match_lammps(al99_crystal, lmp_al99):
+    mod, lammps = lmp_al99
     T, melt = 1100.0, 2200.0
-    res = liquid_properties(al99, T, size=3, melt_T=melt, melt_ps=1.0, equil_ps=0.5, run_ps=3.0, md=MDSettings(bulk_modulus=B_AL99))
-    ref = mod.liquid(lammps, "fcc", al99.a, 3, T, B_AL99, melt, 1.0, 0.5, 3.0)
+    res = liquid_properties(al99_crystal, T, size=3, melt_T=melt, melt_ps=1.0, equil_ps=0.5, run_ps=3.0, md=MDSettings(bulk_modulus=B_AL99))
+    ref = mod.liquid(lammps, "fcc", al99_crystal.a, 3, T, B_AL99, melt, 1.0, 0.5, 3.0)
     D = res["D_liquid"]
     liquid, halves = D.checks
     assert liquid.passed and math.isfinite(halves.measure)  # melted; D of the two halves compared (3 ps of 108 atoms may exceed its 20 %)
@@ -143,6 +117,6 @@ def test_liquid_diffusion_and_rdf_match_lammps(al99, lmp):
     band = (np.asarray(ref["r"]) > 2.0) & (np.asarray(ref["r"]) < 7.5)
     assert np.abs(g - np.asarray(ref["g"]))[band].mean() < 0.08
     assert res["rdf_peak"].value == pytest.approx(ref["rdf_peak"], abs=0.06)
-    short = liquid_properties(al99, T, size=3, melt_T=melt, melt_ps=0.02, equil_ps=0.02, run_ps=0.4, md=MDSettings(bulk_modulus=B_AL99))
+    short = liquid_properties(al99_crystal, T, size=3, melt_T=melt, melt_ps=0.02, equil_ps=0.02, run_ps=0.4, md=MDSettings(bulk_modulus=B_AL99))
     assert not short["D_liquid"].converged and not short["rdf_peak"].converged
     assert not short["D_liquid"].checks[0].passed  # 0.02 ps at 2 T_m leaves the crystal: ψ stays high

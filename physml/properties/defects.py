@@ -61,6 +61,23 @@ def _sizes(cr: Crystal, sizes: Sequence[int] | None, larger: bool = False) -> li
     return [n + 1 for n in base] if larger else base
 
 
+def add_interstitial(cr: Crystal, at: Atoms, kind: str) -> Atoms:
+    """``at`` (a supercell of ``cr``) with an interstitial of ``kind`` (``INTERSTITIALS``) at
+    its central site, unrelaxed; dumbbell atoms 0.6 nearest-neighbour distances apart."""
+    shape, vec = INTERSTITIALS[cr.lattice][kind]
+    i = _centre_site(at)
+    p = at.positions[i].copy()
+    v = np.asarray(vec, float)
+    if shape == "dumbbell":
+        u = v / np.linalg.norm(v)
+        d = 0.6 * cr.nn_distance
+        del at[i]
+        at += Atoms([cr.element] * 2, positions=[p + u * d / 2, p - u * d / 2])
+    else:
+        at += Atoms(cr.element, positions=[p + v * cr.a])
+    return at
+
+
 def _formation(cr: Crystal, build, sizes: Sequence[int], fmax: float, size_tol: float, unit_note: str) -> Result:
     values, checks = [], []
     for n in sizes:
@@ -97,23 +114,12 @@ def interstitial_formation(cr: Crystal, kinds: Sequence[str] | None = None, size
         raise ValueError(f"interstitials are defined for fcc and bcc, not {cr.lattice}")
     kinds = list(kinds or table)
     out: dict[str, Result] = {}
-    d_dumbbell = 0.6 * cr.nn_distance
     for kind in kinds:
         if kind not in table:
             raise ValueError(f"unknown {cr.lattice} interstitial {kind!r}; known: {', '.join(table)}")
-        shape, vec = table[kind]
 
-        def build(at: Atoms, shape=shape, vec=vec) -> Atoms:
-            i = _centre_site(at)
-            p = at.positions[i].copy()
-            v = np.asarray(vec, float)
-            if shape == "dumbbell":
-                u = v / np.linalg.norm(v)
-                del at[i]
-                at += Atoms([cr.element] * 2, positions=[p + u * d_dumbbell / 2, p - u * d_dumbbell / 2])
-            else:
-                at += Atoms(cr.element, positions=[p + v * cr.a])
-            return at
+        def build(at: Atoms, kind=kind) -> Atoms:
+            return add_interstitial(cr, at, kind)
 
         out[f"E_sia_{kind}"] = _formation(cr, build, _sizes(cr, sizes, larger=True), fmax, size_tol, f"{kind} interstitial: E_f = E(N+1) - (N+1) e0")
     best = min(out, key=lambda k: out[k].value)
