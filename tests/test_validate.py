@@ -166,3 +166,31 @@ def test_holdout_table_fits_without_the_group(tmp_path, capsys):
     mtime = (out / "morse_a" / "without_g1" / "metrics.json").stat().st_mtime
     assert main(["validate", "--holdout", *cfgs, "--groups", "g1", "--out", str(out), "--compare-labels", "morse_a", "morse_b"]) == 0
     assert (out / "morse_a" / "without_g1" / "metrics.json").stat().st_mtime == mtime
+
+
+@pytest.mark.data
+def test_wbe_suite_references_are_those_of_the_reference_script():
+    """validation/wbe.toml quotes the DFT values that validation/reference/wbe_dft.py
+    computes from the W–Be data (rounded as written in the suite)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("wbe_dft", ROOT / "validation" / "reference" / "wbe_dft.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    from physml.validate import dft_data_path
+
+    suite = load_suite(ROOT / "validation" / "wbe.toml")
+    res = mod.reference_values(dft_data_path(suite.material.dft_data), [(c.label, c.group, c.source, c.cubic_atoms) for c in suite.compound])
+    refs = {p.name: p.reference for p in suite.property if p.source and "wbe_dft.py" in p.source}
+    expected = {"a0": res["elements"]["W"]["a0"], "V0": res["elements"]["W"]["V0"], "B": res["elements"]["W"]["B"]}
+    expected.update({f"Be:{k}": res["elements"]["Be"][k] for k in ("a0", "V0", "B")})
+    for lb, c in res["compounds"].items():
+        expected.update({f"E_form_{lb}": c["E_form"], f"V0_{lb}": c["V0"], f"B_{lb}": c["B"]})
+        if "a0" in c:
+            expected[f"a0_{lb}"] = c["a0"]
+    assert set(refs) == set(expected)
+    for name, value in expected.items():
+        base = name.partition(":")[2] or name
+        half_digit = 0.051 if base.startswith("B") else 5.1e-4 if base.startswith("V0") else 5.1e-5  # B to 0.1 GPa, V0 to 1e-3, a0 and E_form to 1e-4
+        assert refs[name] == pytest.approx(value, abs=half_digit), name
+    assert -0.35 < res["compounds"]["C15"]["E_form"] < -0.25 and res["compounds"]["B2"]["E_form"] > 0  # Laves phase stable, B2 not
