@@ -197,3 +197,24 @@ def test_bad_alloy_suites_are_refused(tmp_path, edit, message):
     with pytest.raises(SuiteError) as err:
         load_suite(p)
     assert message in str(err.value) and str(p) in str(err.value)
+
+
+@pytest.mark.data
+@pytest.mark.lammps
+def test_b2_cuni_eam_matches_lammps(potentials_dir):
+    """B2 CuNi of CuNi.eam.alloy: V0, lattice constant and formation energy against LAMMPS
+    (``box/relax iso`` of the same cell, fcc Cu and Ni equilibria of LAMMPS itself)."""
+    from tests.test_properties import _lammps_reference
+
+    f = potentials_dir / "CuNi.eam.alloy"
+    calc = physml.Calculator(physml.load(f))
+    mu = {el: relaxed_crystal(calc, el, "fcc", a).e_atom for el, a in (("Cu", 3.615), ("Ni", 3.52))}
+    res = compound_eos(calc, Compound("B2", _b2(2.85), cubic_atoms=2), mu)
+    mod = _lammps_reference()
+    lmp = mod.Lammps(f, ["Cu", "Ni"])
+    ref = mod.relaxed_volume(lmp, _b2(2.85))
+    mu_l = {el: mod.equilibrium(mod.Lammps(f, el), "fcc", a)["e_atom"] for el, a in (("Cu", 3.615), ("Ni", 3.52))}
+    assert res["V0_B2"].value == pytest.approx(ref["v_atom"], rel=2e-4)
+    assert res["a0_B2"].value == pytest.approx((2 * ref["v_atom"]) ** (1 / 3), rel=1e-4)
+    assert res["E_form_B2"].value == pytest.approx(ref["e_atom"] - 0.5 * (mu_l["Cu"] + mu_l["Ni"]), abs=2e-5)
+    assert mu["Cu"] == pytest.approx(mu_l["Cu"], abs=1e-6) and res["E_form_B2"].converged

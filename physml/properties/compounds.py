@@ -2,19 +2,19 @@
 formation energy.
 
 A compound is given by one structure (e.g. the lowest-energy frame of a DFT E(V) series);
-its E(V) is sampled by isotropic scaling at fixed cell shape and fractional coordinates
+its E(V) is followed by isotropic scaling at fixed cell shape and fractional coordinates
 (the protocol of the DFT E(V) series such structures come from, so that model and DFT are
-compared on the same footing; internal coordinates and c/a are not relaxed) over
-±``span`` around the model's own minimum, and fitted with the third-order Birch–Murnaghan
-form (``ase.eos``) → V0 (Å³/atom), E0 (eV/atom), B (GPa). The formation energy per atom is
+compared on the same footing; internal coordinates and c/a are not relaxed): V0 (Å³/atom)
+and E0 (eV/atom) at its minimum, B (GPa) from the third-order Birch–Murnaghan form
+(``ase.eos``) fitted over ±``span`` around it. The formation energy per atom is
 
     ΔH_f = E0 − Σ_s x_s μ_s,
 
 with x_s the atomic fraction of element s and μ_s the energy per atom of its ground-state
 crystal under the same model (:func:`~physml.properties.crystal.relaxed_crystal`). For cubic
 compounds the conventional lattice constant is a0 = (Z V0)^(1/3), Z atoms per conventional
-cell. Checks: the minimum lies inside the sampled volumes and the fit residual is small;
-for B also that the fit over half the volume span gives B within ``b_tol``.
+cell. Checks: the minimum lies inside the searched volumes and the fit's V0 agrees with
+it; for B also a small fit residual and the same B from half the volume span.
 
 :func:`read_series` reads such series from an extended-XYZ file by group and source tag,
 and :func:`series_eos` fits them in the same way (the DFT side of a comparison).
@@ -142,10 +142,15 @@ def _scaled(ref: Atoms, v_atom: float) -> Atoms:
     return at
 
 
-def compound_eos(calc: Calculator, compound: Compound, mu: dict[str, float], span: float = 0.04, n: int = 11, b_tol: float = 0.02) -> dict[str, Result]:
+def compound_eos(calc: Calculator, compound: Compound, mu: dict[str, float], span: float = 0.01, n: int = 11, b_tol: float = 0.02, v_tol: float = 1e-3) -> dict[str, Result]:
     """``V0_<label>``, ``E_form_<label>``, ``B_<label>`` and, for cubic compounds,
     ``a0_<label>`` of one compound under ``calc``; ``mu``: ground-state energy per atom of
-    each element under the same calculator."""
+    each element under the same calculator.
+
+    V0 and E0 are the minimum of E(V) along the scaling (Brent's method, zero pressure at the
+    structure's shape); B comes from the Birch–Murnaghan fit over ±``span`` of V0 (a narrow
+    range: tabulated and neural potentials need not follow a Birch–Murnaghan curve over
+    wider ones), whose own V0 must agree with the minimum within ``v_tol``."""
     from scipy.optimize import minimize_scalar
 
     ref = compound.structure()
@@ -157,23 +162,26 @@ def compound_eos(calc: Calculator, compound: Compound, mu: dict[str, float], spa
         at.calc = calc
         return float(at.get_potential_energy()) / len(at)
 
-    r = minimize_scalar(energy, bounds=(0.75 * v_ref, 1.35 * v_ref), method="bounded", options={"xatol": 1e-7 * v_ref})
-    v_min = float(r.x)
-    vols = v_min * (1.0 + np.linspace(-span, span, n))
+    r = minimize_scalar(energy, bounds=(0.75 * v_ref, 1.35 * v_ref), method="bounded", options={"xatol": 1e-8 * v_ref})
+    v0, e0 = float(r.x), float(r.fun)
+    vols = v0 * (1.0 + np.linspace(-span, span, n))
     ens = np.array([energy(v) for v in vols])
-    v0, e0, b, bp = _bm(vols, ens)
+    v_fit, e_fit, b, bp = _bm(vols, ens)
     _, _, b_half, _ = _bm(vols[n // 4 : n - n // 4], ens[n // 4 : n - n // 4])
-    resid = float(np.sqrt(np.mean((ens - _bm_energy(vols, v0, e0, b, bp)) ** 2)))
+    resid = float(np.sqrt(np.mean((ens - _bm_energy(vols, v_fit, e_fit, b, bp)) ** 2)))
     checks = [
-        Check("minimum inside the sampled volumes", bool(vols.min() < v0 < vols.max())),
-        Check("Birch-Murnaghan fit residual (eV/atom)", resid < 2e-4, resid, 2e-4),
+        Check("minimum inside the searched volumes (0.75-1.35 of the structure's)", bool(0.751 * v_ref < v0 < 1.349 * v_ref)),
+        check_within("V0 of the Birch-Murnaghan fit vs the minimum", v_fit, v0, rel=v_tol),
     ]
-    b_checks = checks + [check_within(f"B with half the volume span (±{span / 2:.3g})", b_half, b, rel=b_tol)]
+    b_checks = checks + [
+        Check("Birch-Murnaghan fit residual (eV/atom)", resid < 1e-5, resid, 1e-5),
+        check_within(f"B with half the volume span (±{span / 2:.3g})", b_half, b, rel=b_tol),
+    ]
     lab = compound.label
     formula = ref.get_chemical_formula(mode="metal")
-    note = [f"{lab} ({formula}, {len(ref)} atoms): isotropic scaling at the reference structure's shape and fractional coordinates (not relaxed), Birch-Murnaghan fit of {n} volumes over ±{span * 100:g}% of V0"]
+    note = [f"{lab} ({formula}, {len(ref)} atoms): isotropic scaling at the reference structure's shape and fractional coordinates (not relaxed); V0, E0 at the minimum, B from a Birch-Murnaghan fit of {n} volumes over ±{span * 100:g}% of V0"]
     e_form = formation_energy(e0, ref, mu)
-    data = {"volume": vols.tolist(), "energy": ens.tolist(), "fit": {"V0": v0, "E0": e0, "B": b / GPa, "Bp": bp}, "mu": dict(mu)}
+    data = {"volume": vols.tolist(), "energy": ens.tolist(), "fit": {"V0": v_fit, "E0": e_fit, "B": b / GPa, "Bp": bp}, "mu": dict(mu)}
     out = {
         f"V0_{lab}": Result(v0, "Å^3", checks, notes=note, data=data),
         f"E_form_{lab}": Result(e_form, "eV", checks, notes=note + ["E_form = E0 - sum_s x_s mu_s, mu_s: ground-state energy per atom of element s under the same model: " + ", ".join(f"{s} {m:.4f} eV" for s, m in mu.items())]),

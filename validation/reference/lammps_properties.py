@@ -13,6 +13,7 @@ slabs and faults) and relaxed by LAMMPS' minimiser, independently of the physml 
 | E_vac_f | n×n×n cells at a0, one atom deleted, atoms minimised at fixed box; E_f = E(N−1) − (N−1) E/N |
 | γ(100), γ(110), γ(111) | oriented slab (≥ ``slab`` Å thick, vacuum 20 Å, periodic), atoms minimised; γ = (E − N ε₀)/(2A) |
 | γ_isf (fcc) | (111) slab, x = [11-2]; upper half displaced by ±a/√6 along x (the lower of the two), atoms minimised along z only (``fix setforce 0 0 NULL``); γ = (E_fault − E_0)/A |
+| compound (:func:`relaxed_volume`) | a structure given as ASE atoms, ``fix box/relax iso 0`` + CG, twice: V0 and E0 per atom |
 | any defect (:func:`relaxed_energy`) | a structure given as ASE atoms (``read_data``), atoms minimised at fixed box, chosen atoms held (``fix setforce 0 0 0``): interstitial formation energies, and the vacancy-jump saddle (jumping atom held at the midpoint, the rest relaxed: a saddle by inversion symmetry) |
 | a(T) (:func:`npt_lattice`) | ``fix nve`` + ``temp/berendsen`` + ``press/berendsen aniso 0``, velocities at 2T, equilibration, then block averages of the lattice constant (``fix ave/time``) |
 | liquid (:func:`liquid`) | the same thermostat/barostat: melted at ``melt_T``, equilibrated at T; ``compute msd`` (D = slope/6) and ``compute rdf`` averaged over the last frames |
@@ -59,17 +60,19 @@ MIN = "min_style cg\nminimize 0 1e-12 20000 200000"
 class Lammps:
     """Runs LAMMPS input snippets and returns the values they ``print`` as ``RESULT name value``."""
 
-    def __init__(self, potential: str, element: str, pair_style: str = "eam/alloy"):
+    def __init__(self, potential: str, element: str | Sequence[str], pair_style: str = "eam/alloy"):
         self.potential = Path(potential).resolve()
-        self.element = element
-        self.pair = f"pair_style {pair_style}\npair_coeff * * {self.potential.name} {element}"
-        self.mass = float(atomic_masses[atomic_numbers[element]])
+        self.elements = [element] if isinstance(element, str) else list(element)
+        self.element = self.elements[0]
+        self.pair = f"pair_style {pair_style}\npair_coeff * * {self.potential.name} {' '.join(self.elements)}"
+        self.mass = float(atomic_masses[atomic_numbers[self.element]])
 
     def header(self, boundary: str = "p p p") -> str:
         return f"units metal\natom_style atomic\natom_modify map array\nboundary {boundary}\n"
 
     def setup(self) -> str:
-        return f"mass 1 {self.mass}\n{self.pair}\nneighbor 1.0 bin\nthermo_modify format float %.17g\n"
+        masses = "".join(f"mass {k} {atomic_masses[atomic_numbers[el]]}\n" for k, el in enumerate(self.elements, 1))
+        return f"{masses}{self.pair}\nneighbor 1.0 bin\nthermo_modify format float %.17g\n"
 
     def run(self, body: str) -> dict[str, float]:
         return self.run_with_files(body)[0]
@@ -81,7 +84,7 @@ class Lammps:
         try:
             shutil.copy(self.potential, tmp / self.potential.name)
             if atoms is not None:
-                ase.io.write(tmp / "structure.data", atoms, format="lammps-data", specorder=[self.element])
+                ase.io.write(tmp / "structure.data", atoms, format="lammps-data", specorder=self.elements)
             (tmp / "in.lmp").write_text("log log.lammps\n" + body + "\n")
             r = subprocess.run([lmp_executable(), "-in", "in.lmp", "-screen", "none", "-nocite"], cwd=tmp, capture_output=True, text=True, env=lammps_env(), timeout=3600)
             log = (tmp / "log.lammps").read_text() if (tmp / "log.lammps").exists() else r.stdout
@@ -198,6 +201,16 @@ def relaxed_energy(lmp: Lammps, atoms: Atoms, hold: Sequence[int] = ()) -> float
         body += f"group hold id {' '.join(str(i + 1) for i in hold)}\nfix hold hold setforce 0.0 0.0 0.0\n"
     r = lmp.run_with_files(body + "\n".join([MIN, "run 0", 'print "RESULT e $(pe:%.17g)"']), atoms=atoms)[0]
     return r["e"]
+
+
+def relaxed_volume(lmp: Lammps, atoms: Atoms) -> dict[str, float]:
+    """Zero-pressure volume and energy per atom of ``atoms`` (any composition) after
+    ``fix box/relax iso 0`` + CG minimisation, twice (as :func:`equilibrium`)."""
+    body = lmp.header() + "read_data structure.data\n" + lmp.setup() + "\n".join([
+        "fix br all box/relax iso 0.0 vmax 0.001", MIN, "unfix br", "fix br all box/relax iso 0.0 vmax 0.0001", MIN, "unfix br", "run 0",
+        'print "RESULT v_atom $(vol/atoms:%.17g)"', 'print "RESULT e_atom $(pe/atoms:%.17g)"', 'print "RESULT press $(press:%.17g)"',
+    ])
+    return lmp.run_with_files(body, atoms=atoms)[0]
 
 
 def _berendsen(T: float, B: float, taut_fs: float, taup_fs: float) -> str:
