@@ -88,6 +88,15 @@ def load(verbose: bool = False) -> bool:
         return bool(_STATE["ok"])
     _STATE["tried"] = True
     try:
+        torch._C._dispatch_find_schema_or_throw("physml::pinn_bop", "")
+    except RuntimeError:
+        pass  # not registered yet: build and load below
+    else:
+        # already registered in this process (the LAMMPS plugin opened a kernel library
+        # first): loading a second copy would register the operators twice and abort
+        _STATE["ok"] = True
+        return True
+    try:
         from torch.utils import cpp_extension
 
         if not cpp_extension.is_ninja_available():
