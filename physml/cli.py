@@ -261,5 +261,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def entry() -> None:
+    """The ``physml`` command (and ``python -m physml.cli``)."""
+    from physml.train.distributed import exit_launched
+
+    rc = main()
+    exit_launched(rc)  # under torchrun: no interpreter finalisation (see its docstring)
+    sys.exit(rc)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

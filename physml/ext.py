@@ -81,17 +81,23 @@ def build_directory() -> Path:
     return root / _tag()
 
 
+def registered() -> bool:
+    """True if the ``torch.ops.physml`` kernels are registered in this process already
+    (by an earlier :func:`load`, or by a LAMMPS plugin that opened a kernel library)."""
+    try:
+        torch._C._dispatch_find_schema_or_throw("physml::pinn_bop", "")
+    except RuntimeError:
+        return False
+    return True
+
+
 def load(verbose: bool = False) -> bool:
     """Compile (first use) and load the kernels; True on success. Never raises: a failure
     is recorded (:func:`error`) and warned about once."""
     if _STATE["tried"]:
         return bool(_STATE["ok"])
     _STATE["tried"] = True
-    try:
-        torch._C._dispatch_find_schema_or_throw("physml::pinn_bop", "")
-    except RuntimeError:
-        pass  # not registered yet: build and load below
-    else:
+    if registered():
         # already registered in this process (the LAMMPS plugin opened a kernel library
         # first): loading a second copy would register the operators twice and abort
         _STATE["ok"] = True

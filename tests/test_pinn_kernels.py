@@ -280,6 +280,7 @@ def test_disabled_and_failed_build_fall_back(monkeypatch, calls):
         raise RuntimeError("simulated: c++ not found")
 
     monkeypatch.setattr(ext, "_STATE", {"tried": False, "ok": False, "error": None})
+    monkeypatch.setattr(ext, "registered", lambda: False)  # as in a process that never loaded them
     monkeypatch.setattr(cpp_extension, "load", broken)
     n = dict(calls)
     with pytest.warns(RuntimeWarning, match="C\\+\\+ kernels unavailable.*simulated: c\\+\\+ not found"):
@@ -290,6 +291,23 @@ def test_disabled_and_failed_build_fall_back(monkeypatch, calls):
         warnings.simplefilter("error")
         pot.evaluate(at)  # warned once only
     assert_same(got, ref)
+
+
+def test_kernels_registered_elsewhere_are_not_built_again(monkeypatch):
+    """Operators already in the process (a LAMMPS plugin's kernel library opened first)
+    count as loaded: no second build or load, which would register them twice."""
+    from torch.utils import cpp_extension
+
+    assert ext.available() and ext.registered()
+
+    def must_not_build(*args, **kwargs):
+        raise AssertionError("built although the operators were registered")
+
+    monkeypatch.setattr(ext, "_STATE", {"tried": False, "ok": False, "error": None})
+    monkeypatch.setattr(cpp_extension, "load", must_not_build)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ext.load() and ext.error() is None
 
 
 def test_float32_and_build_directory(monkeypatch, tmp_path):

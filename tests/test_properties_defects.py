@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from physml.properties.defects import _centre_site, add_interstitial, interstitial_formation, vacancy_migration
+from physml.properties.defects import add_interstitial, interstitial_formation, vacancy_jump, vacancy_migration
 from tests.test_properties import _one_thread, al99, al99_crystal, lmp_al99  # noqa: F401  (shared fixtures)
 
 pytestmark = pytest.mark.data
@@ -39,16 +39,10 @@ def test_interstitial_formation_matches_lammps_minimiser(al99_crystal, ref, kind
 def test_vacancy_migration_neb_matches_lammps_saddle(al99_crystal, ref):
     mod, lmp, _ = ref
     res = vacancy_migration(al99_crystal, size=3, n_images=3, fmax=1e-2)
-    perfect = al99_crystal.supercell(3)
-    v = _centre_site(perfect)
-    d = np.linalg.norm(perfect.positions - perfect.positions[v], axis=1)
-    d[v] = np.inf
-    j = int(np.argmin(d))
-    initial = perfect.copy()
-    del initial[v]
-    jj = j if j < v else j - 1
+    initial, final, jj = vacancy_jump(al99_crystal, 3)
+    assert np.linalg.norm(final.positions[jj] - initial.positions[jj]) == pytest.approx(al99_crystal.nn_distance, rel=1e-9)
     saddle = initial.copy()
-    saddle.positions[jj] = 0.5 * (perfect.positions[j] + perfect.positions[v])
+    saddle.positions[jj] = 0.5 * (initial.positions[jj] + final.positions[jj])
     e_m = mod.relaxed_energy(lmp, saddle, hold=[jj]) - mod.relaxed_energy(lmp, initial)
     assert res.converged
     assert res.value == pytest.approx(e_m, abs=2e-3)

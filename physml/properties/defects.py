@@ -128,9 +128,9 @@ def interstitial_formation(cr: Crystal, kinds: Sequence[str] | None = None, size
     return out
 
 
-def vacancy_migration(cr: Crystal, size: int | None = None, n_images: int = 5, fmax: float = 5e-3, steps: int = 1000) -> Result:
-    """E_vac_m (eV): climbing-image NEB barrier for a vacancy jump to a nearest neighbour."""
-    n = size or _sizes(cr, None)[0]
+def vacancy_jump(cr: Crystal, n: int) -> tuple[Atoms, Atoms, int]:
+    """The end points of a nearest-neighbour vacancy jump in an n×n×n supercell (vacancy at
+    the central site, unrelaxed) and the index of the jumping atom in both."""
     perfect = cr.supercell(n)
     v = _centre_site(perfect)
     d = np.linalg.norm(perfect.positions - perfect.positions[v], axis=1)
@@ -141,6 +141,13 @@ def vacancy_migration(cr: Crystal, size: int | None = None, n_images: int = 5, f
     final = initial.copy()
     jj = j if j < v else j - 1
     final.positions[jj] = perfect.positions[v]
+    return initial, final, jj
+
+
+def vacancy_migration(cr: Crystal, size: int | None = None, n_images: int = 5, fmax: float = 5e-3, steps: int = 1000) -> Result:
+    """E_vac_m (eV): climbing-image NEB barrier for a vacancy jump to a nearest neighbour."""
+    n = size or _sizes(cr, None)[0]
+    initial, final, _ = vacancy_jump(cr, n)
     checks = []
     for end in (initial, final):
         end.calc = cr.calc

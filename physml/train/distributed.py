@@ -79,9 +79,35 @@ def init_from_env(device: torch.device | str = "cpu") -> World:
 
 
 def shutdown() -> None:
+    """Leave the process group: a barrier first, so that no process tears its connections
+    down while another is still inside a collective, then ``destroy_process_group``."""
     dist = torch.distributed
     if dist.is_available() and dist.is_initialized():
-        dist.destroy_process_group()
+        try:
+            dist.barrier()
+        finally:
+            dist.destroy_process_group()
+
+
+def exit_launched(code: int) -> None:
+    """End a launcher-started process (torchrun) with ``code``, skipping interpreter
+    finalisation: after ``destroy_process_group``, gloo's C++ worker threads can still be
+    torn down by static destructors at exit and abort the process ("terminate called
+    without an active exception", SIGABRT) after its work was done and written. Output is
+    flushed first; nothing is left to finalise (every file of the run directory is written
+    atomically and closed). A single process returns normally."""
+    if not launched():
+        return
+    import logging
+    import sys
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 def all_reduce_sum(world: World, grads: Sequence[torch.nn.Parameter], values: Sequence[float] = ()) -> list[float]:
