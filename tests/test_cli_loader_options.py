@@ -91,3 +91,19 @@ def test_validate_with_options(ni_meam, tmp_path, capsys):
     rep = json.loads((out / "report.json").read_text())
     a0 = rep["models"]["Ni.meam"]["properties"]["a0"]["value"]
     assert np.isclose(a0, 3.52, atol=0.02)  # the MEAM Ni lattice constant (Baskes: 3.52 Å)
+
+
+def test_pinn_file_confirms_its_elements_and_refuses_meam_options(data_dir, capsys):
+    """A .pinn file names its elements: --elements may confirm them, a different list and
+    the MEAM options are refused with the file named (never silently ignored)."""
+    al = data_dir / "pinn" / "Al_2020.pinn"
+    assert physml.load(al, elements=["Al"]).species == ["Al"]
+    with pytest.raises(ValueError, match=r"Al_2020.pinn: the file defines the elements \['Al'\].*\['Ta'\]"):
+        physml.load(al, elements=["Ta"])
+    assert main(["info", str(al), "--elements", "Al"]) == 0
+    capsys.readouterr()
+    assert main(["info", str(al), "--library", str(al)]) == 2
+    err = capsys.readouterr().err
+    assert "Al_2020.pinn: this format takes no --library" in err
+    assert main(["info", str(al), "--elements", "Ta"]) == 2
+    assert "do not match" in capsys.readouterr().err

@@ -20,6 +20,8 @@ header) are refused with a message naming what was detected.
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -223,12 +225,19 @@ ACTIVATIONS = {0: "sigmoid", 1: "pinn_sigmoid", 2: "tanh"}
 ACTIVATION_CODES = {v: k for k, v in ACTIVATIONS.items()}
 
 
-def load_pinn(path: str | os.PathLike, **kwargs):
+def load_pinn(path: str | os.PathLike, elements: Sequence[str] | None = None):
     """``physml.load`` importer: a Potential with a PINN bond-order term and a
-    physics-informed provider reproducing the authors' pair style."""
+    physics-informed provider reproducing the authors' pair style.
+
+    The file names its elements and their order (which indexes its parameter blocks), so
+    ``elements`` can only confirm them: a different list is an error, never a silent
+    reordering. MEAM-style options (``library``, ``types``) are not accepted."""
     from physml.ml.pinn import potential_from_pinn_file
 
-    return potential_from_pinn_file(read_pinn(path), source=str(path))
+    pot = potential_from_pinn_file(read_pinn(path), source=str(path))
+    if elements is not None and list(elements) != list(pot.species):
+        raise ValueError(f"{path}: the file defines the elements {list(pot.species)} in this order; elements={list(elements)} do not match")
+    return pot
 
 
 def write_pinn(potential, path: str | os.PathLike) -> Path:
