@@ -491,7 +491,7 @@ def add_arguments(p) -> None:
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1: faster for the small cells of a suite)")
     p.add_argument("--holdout", nargs="+", metavar="CONFIG", help="fit configs (one per model kind) to refit with groups held out")
     p.add_argument("--groups", nargs="+", metavar="G[,G2]", help="held-out group sets for --holdout (comma-separated groups are held out together)")
-    p.add_argument("--holdout-epochs", type=int, help="cap the epochs of every --holdout fit (a shortened run)")
+    p.add_argument("--holdout-epochs", type=int, nargs="+", metavar="N", help="cap the epochs of the --holdout fits (a shortened run): one N for every config, or one per config in --holdout order")
 
 
 def main_validate(args) -> int:
@@ -504,7 +504,8 @@ def main_validate(args) -> int:
         if not args.groups:
             raise ValueError("--holdout needs --groups")
         sets = [g.split(",") for g in args.groups]
-        res = holdout_table(args.holdout, sets, args.out, labels=args.compare_labels, epochs=args.holdout_epochs)
+        caps = args.holdout_epochs
+        res = holdout_table(args.holdout, sets, args.out, labels=args.compare_labels, epochs=caps[0] if caps and len(caps) == 1 else caps)
         print(f"wrote {Path(args.out) / 'holdout.md'}")
         print(res["markdown"])
         if not args.models:

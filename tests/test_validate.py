@@ -168,6 +168,46 @@ def test_holdout_table_fits_without_the_group(tmp_path, capsys):
     assert (out / "morse_a" / "without_g1" / "metrics.json").stat().st_mtime == mtime
 
 
+
+def test_holdout_columns_fitted_at_different_times_and_changed_recipes(tmp_path, capsys):
+    """A later call with more configs reuses the finished fits of an earlier one (one table,
+    columns fitted at different times); per-config epoch caps; a run directory of another
+    recipe or cap is refused before any fit starts, leaving the table as it was."""
+    from tests.test_fit_cli import CONFIG, _data
+
+    data = _data(tmp_path)
+    cfgs = []
+    for k, D in enumerate((0.3, 0.2)):
+        c = tmp_path / f"m{k}.toml"
+        c.write_text(CONFIG.format(out=tmp_path / f"unused{k}", data=data, epochs=3).replace("D = 0.3", f"D = {D}").replace("[0.6, 0.2, 0.2]", "[0.8, 0.2]"))
+        cfgs.append(str(c))
+    out = tmp_path / "holdout"
+    args = ["validate", "--holdout", cfgs[0], "--groups", "g1", "--out", str(out), "--compare-labels", "a", "--holdout-epochs", "2"]
+    assert main(args) == 0
+    run_a = out / "a" / "without_g1"
+    mtime = (run_a / "metrics.json").stat().st_mtime
+    assert json.loads((run_a / "config.resolved.json").read_text())["optimizer"]["baseline_epochs"] == 2
+    both = ["validate", "--holdout", *cfgs, "--groups", "g1", "--out", str(out), "--compare-labels", "a", "b"]
+    assert main([*both, "--holdout-epochs", "2", "1"]) == 0
+    assert (run_a / "metrics.json").stat().st_mtime == mtime  # reused
+    assert json.loads((out / "b" / "without_g1" / "config.resolved.json").read_text())["optimizer"]["baseline_epochs"] == 1
+    res = json.loads((out / "holdout.json").read_text())
+    assert set(res) == {"a", "b"} and res["a"]["g1"]["epochs_cap"] == 2 and res["b"]["g1"]["epochs_cap"] == 1
+    assert res["a"]["g1"]["test"]["g1"]["energy_rmse"] != res["b"]["g1"]["test"]["g1"]["energy_rmse"]
+    md = (out / "holdout.md").read_text()
+    assert "a E | a F | b E | b F" in md and "epochs capped at 1" in md
+    capsys.readouterr()
+    # another cap for a finished run (or a changed recipe) is refused, naming the directory and key
+    assert main([*both, "--holdout-epochs", "3", "1"]) == 2
+    err = capsys.readouterr().err
+    assert str(run_a) in err and "optimizer.baseline_epochs" in err
+    Path(cfgs[1]).write_text(Path(cfgs[1]).read_text().replace("D = 0.2", "D = 0.25"))
+    assert main([*both, "--holdout-epochs", "2", "1"]) == 2
+    assert "model.terms" in capsys.readouterr().err
+    assert (out / "holdout.md").read_text() == md and (run_a / "metrics.json").stat().st_mtime == mtime
+    assert main([*both, "--holdout-epochs", "2", "1", "1"]) == 2  # neither one cap nor one per config
+    assert "3 epoch caps for 2 configs" in capsys.readouterr().err
+
 @pytest.mark.data
 def test_wbe_suite_references_are_those_of_the_reference_script():
     """validation/wbe.toml quotes the DFT values that validation/reference/wbe_dft.py
