@@ -492,6 +492,7 @@ def add_arguments(p) -> None:
     p.add_argument("--holdout", nargs="+", metavar="CONFIG", help="fit configs (one per model kind) to refit with groups held out")
     p.add_argument("--groups", nargs="+", metavar="G[,G2]", help="held-out group sets for --holdout (comma-separated groups are held out together)")
     p.add_argument("--holdout-epochs", type=int, nargs="+", metavar="N", help="cap the epochs of the --holdout fits (a shortened run): one N for every config, or one per config in --holdout order")
+    p.add_argument("--holdout-lbfgs-steps", type=int, nargs="+", metavar="N", help="cap the final L-BFGS steps of the --holdout fits (one N for all or one per config)")
 
 
 def main_validate(args) -> int:
@@ -504,8 +505,11 @@ def main_validate(args) -> int:
         if not args.groups:
             raise ValueError("--holdout needs --groups")
         sets = [g.split(",") for g in args.groups]
-        caps = args.holdout_epochs
-        res = holdout_table(args.holdout, sets, args.out, labels=args.compare_labels, epochs=caps[0] if caps and len(caps) == 1 else caps)
+        def one_or_each(caps):
+            return caps[0] if caps and len(caps) == 1 else caps
+
+        res = holdout_table(args.holdout, sets, args.out, labels=args.compare_labels, epochs=one_or_each(args.holdout_epochs),
+                            lbfgs_steps=one_or_each(args.holdout_lbfgs_steps))
         print(f"wrote {Path(args.out) / 'holdout.md'}")
         print(res["markdown"])
         if not args.models:

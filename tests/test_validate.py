@@ -171,15 +171,17 @@ def test_holdout_table_fits_without_the_group(tmp_path, capsys):
 
 def test_holdout_columns_fitted_at_different_times_and_changed_recipes(tmp_path, capsys):
     """A later call with more configs reuses the finished fits of an earlier one (one table,
-    columns fitted at different times); per-config epoch caps; a run directory of another
-    recipe or cap is refused before any fit starts, leaving the table as it was."""
+    columns fitted at different times); per-config epoch caps and an L-BFGS step cap; a run
+    directory of another recipe or cap is refused before any fit starts, leaving the table
+    as it was."""
     from tests.test_fit_cli import CONFIG, _data
 
     data = _data(tmp_path)
     cfgs = []
     for k, D in enumerate((0.3, 0.2)):
         c = tmp_path / f"m{k}.toml"
-        c.write_text(CONFIG.format(out=tmp_path / f"unused{k}", data=data, epochs=3).replace("D = 0.3", f"D = {D}").replace("[0.6, 0.2, 0.2]", "[0.8, 0.2]"))
+        c.write_text(CONFIG.format(out=tmp_path / f"unused{k}", data=data, epochs=3).replace("D = 0.3", f"D = {D}").replace("[0.6, 0.2, 0.2]", "[0.8, 0.2]")
+                     + ("lbfgs_steps = 3\nlbfgs_iterations = 2\n" if k else ""))
         cfgs.append(str(c))
     out = tmp_path / "holdout"
     args = ["validate", "--holdout", cfgs[0], "--groups", "g1", "--out", str(out), "--compare-labels", "a", "--holdout-epochs", "2"]
@@ -187,15 +189,16 @@ def test_holdout_columns_fitted_at_different_times_and_changed_recipes(tmp_path,
     run_a = out / "a" / "without_g1"
     mtime = (run_a / "metrics.json").stat().st_mtime
     assert json.loads((run_a / "config.resolved.json").read_text())["optimizer"]["baseline_epochs"] == 2
-    both = ["validate", "--holdout", *cfgs, "--groups", "g1", "--out", str(out), "--compare-labels", "a", "b"]
+    both = ["validate", "--holdout", *cfgs, "--groups", "g1", "--out", str(out), "--compare-labels", "a", "b", "--holdout-lbfgs-steps", "1"]
     assert main([*both, "--holdout-epochs", "2", "1"]) == 0
-    assert (run_a / "metrics.json").stat().st_mtime == mtime  # reused
-    assert json.loads((out / "b" / "without_g1" / "config.resolved.json").read_text())["optimizer"]["baseline_epochs"] == 1
+    assert (run_a / "metrics.json").stat().st_mtime == mtime  # reused (its recipe has no L-BFGS stage to cap)
+    opt_b = json.loads((out / "b" / "without_g1" / "config.resolved.json").read_text())["optimizer"]
+    assert opt_b["baseline_epochs"] == 1 and opt_b["lbfgs_steps"] == 1
     res = json.loads((out / "holdout.json").read_text())
-    assert set(res) == {"a", "b"} and res["a"]["g1"]["epochs_cap"] == 2 and res["b"]["g1"]["epochs_cap"] == 1
+    assert set(res) == {"a", "b"} and res["a"]["g1"]["epochs_cap"] == 2 and res["b"]["g1"]["epochs_cap"] == 1 and res["b"]["g1"]["lbfgs_steps_cap"] == 1
     assert res["a"]["g1"]["test"]["g1"]["energy_rmse"] != res["b"]["g1"]["test"]["g1"]["energy_rmse"]
     md = (out / "holdout.md").read_text()
-    assert "a E | a F | b E | b F" in md and "epochs capped at 1" in md
+    assert "a E | a F | b E | b F" in md and "epochs capped at 1, L-BFGS steps capped at 1" in md
     capsys.readouterr()
     # another cap for a finished run (or a changed recipe) is refused, naming the directory and key
     assert main([*both, "--holdout-epochs", "3", "1"]) == 2

@@ -32,9 +32,11 @@ class HoldoutError(ValueError):
     """A held-out run directory that cannot be reused for the requested fit."""
 
 
-def holdout_config(config: str | os.PathLike, groups: Sequence[str], epochs: int | None = None):
-    """The fit config of ``config`` with ``groups`` held out (``data.split.kind = "holdout"``)
-    and every training stage's epoch count (the keys ending in ``epochs``) capped at ``epochs``."""
+def holdout_config(config: str | os.PathLike, groups: Sequence[str], epochs: int | None = None, lbfgs_steps: int | None = None):
+    """The fit config of ``config`` with ``groups`` held out (``data.split.kind = "holdout"``),
+    every training stage's epoch count (the keys ending in ``epochs``) capped at ``epochs`` and
+    the final L-BFGS refinement (``lbfgs_steps``, each ``lbfgs_iterations`` full-batch
+    iterations, i.e. ~25 epochs' worth of evaluations) capped at ``lbfgs_steps``."""
     from physml.train.config import load_config
 
     cfg = load_config(config).model_copy(deep=True)
@@ -44,6 +46,8 @@ def holdout_config(config: str | os.PathLike, groups: Sequence[str], epochs: int
         for k, v in cfg.optimizer.model_dump().items():
             if k.endswith("epochs") and isinstance(v, int) and v > epochs:
                 setattr(cfg.optimizer, k, epochs)
+    if lbfgs_steps is not None and cfg.optimizer.lbfgs_steps > lbfgs_steps:
+        cfg.optimizer.lbfgs_steps = lbfgs_steps
     return cfg
 
 
@@ -81,14 +85,14 @@ def _check_reusable(cfg, run: Path) -> None:
                            "remove the directory or choose another --out")
 
 
-def holdout_fit(config: str | os.PathLike, groups: Sequence[str], run: Path, epochs: int | None = None) -> dict:
+def holdout_fit(config: str | os.PathLike, groups: Sequence[str], run: Path, epochs: int | None = None, lbfgs_steps: int | None = None) -> dict:
     """Fit ``config`` with ``groups`` held out into ``run``; returns its metrics.json.
-    ``epochs`` caps every training stage's epoch count (a shortened run). An existing run
+    ``epochs`` and ``lbfgs_steps`` cap the training stages (a shortened run). An existing run
     directory of the same effective config is reused (finished) or resumed (interrupted);
     one of another config raises :class:`HoldoutError`."""
     from physml.train.run import fit_config
 
-    cfg = holdout_config(config, groups, epochs)
+    cfg = holdout_config(config, groups, epochs, lbfgs_steps)
     _check_reusable(cfg, run)
     if (run / "metrics.json").exists() and (run / "model").exists():
         return json.loads((run / "metrics.json").read_text())
@@ -96,12 +100,13 @@ def holdout_fit(config: str | os.PathLike, groups: Sequence[str], run: Path, epo
     return json.loads((run / "metrics.json").read_text())
 
 
-def holdout_table(configs: Sequence[str | os.PathLike], group_sets: Sequence[Sequence[str]], out: str | os.PathLike, labels: Sequence[str] | None = None, epochs: int | None | Sequence[int | None] = None) -> dict:
+def holdout_table(configs: Sequence[str | os.PathLike], group_sets: Sequence[Sequence[str]], out: str | os.PathLike, labels: Sequence[str] | None = None, epochs: int | None | Sequence[int | None] = None,
+                  lbfgs_steps: int | None | Sequence[int | None] = None) -> dict:
     """Run every (config, held-out set) fit and write ``holdout.md`` / ``holdout.json``.
 
-    ``epochs``: one epoch cap for every config, or one per config (``None``: uncapped).
-    Returns ``{"results": {label: {set: {"test": {group: metrics}, "validation_all",
-    "config", "epochs_cap"}}}, "markdown": str}`` where the metrics are those of
+    ``epochs`` / ``lbfgs_steps``: one cap for every config, or one per config (``None``:
+    uncapped). Returns ``{"results": {label: {set: {"test": {group: metrics},
+    "validation_all", "config", "epochs_cap", "lbfgs_steps_cap"}}}, "markdown": str}`` where the metrics are those of
     :func:`physml.evaluate.evaluate` (eV/atom, eV/Å, GPa)."""
     out = Path(out)
     labels = list(labels) if labels else [Path(c).stem for c in configs]
@@ -109,23 +114,29 @@ def holdout_table(configs: Sequence[str | os.PathLike], group_sets: Sequence[Seq
         raise ValueError(f"{len(labels)} labels for {len(configs)} configs")
     if len(set(labels)) != len(labels):
         raise ValueError(f"labels must be distinct: {labels}")
-    caps = list(epochs) if isinstance(epochs, (list, tuple)) else [epochs] * len(configs)
-    if len(caps) != len(configs):
-        raise ValueError(f"{len(caps)} epoch caps for {len(configs)} configs (give one for all or one per config)")
-    for lb, cfg, cap in zip(labels, configs, caps):  # every run directory checked before any fit starts
+    caps = _per_config(epochs, len(configs), "epoch caps")
+    lcaps = _per_config(lbfgs_steps, len(configs), "L-BFGS step caps")
+    for lb, cfg, cap, lcap in zip(labels, configs, caps, lcaps):  # every run directory checked before any fit starts
         for gs in group_sets:
-            _check_reusable(holdout_config(cfg, gs, cap), _run_dir(out, lb, gs))
+            _check_reusable(holdout_config(cfg, gs, cap, lcap), _run_dir(out, lb, gs))
     out.mkdir(parents=True, exist_ok=True)
     res: dict[str, dict[str, dict]] = {}
-    for lb, cfg, cap in zip(labels, configs, caps):
+    for lb, cfg, cap, lcap in zip(labels, configs, caps, lcaps):
         for gs in group_sets:
-            m = holdout_fit(cfg, gs, _run_dir(out, lb, gs), epochs=cap)
+            m = holdout_fit(cfg, gs, _run_dir(out, lb, gs), epochs=cap, lbfgs_steps=lcap)
             res.setdefault(lb, {})["+".join(gs)] = {"test": m.get("test", {}), "validation_all": m.get("validation", {}).get("all"),
-                                                    "config": str(cfg), "epochs_cap": cap}
+                                                    "config": str(cfg), "epochs_cap": cap, "lbfgs_steps_cap": lcap}
     md = markdown(res, labels)
     write_atomic(out / "holdout.json", json.dumps(res, indent=2))
     write_atomic(out / "holdout.md", md)
     return {"results": res, "markdown": md}
+
+
+def _per_config(cap: int | None | Sequence[int | None], n: int, what: str) -> list[int | None]:
+    caps = list(cap) if isinstance(cap, (list, tuple)) else [cap] * n
+    if len(caps) != n:
+        raise ValueError(f"{len(caps)} {what} for {n} configs (give one for all or one per config)")
+    return caps
 
 
 def _f(x, scale, fmt):
@@ -153,8 +164,9 @@ def markdown(res: dict, labels: Sequence[str]) -> str:
     for lb in labels:
         r = next(iter(res.get(lb, {}).values()), {})
         if "config" in r:
-            cap = r.get("epochs_cap")
-            fits.append(f"{lb}: `{r['config']}`" + (f", epochs capped at {cap}" if cap is not None else ", full epoch counts"))
+            cap, lcap = r.get("epochs_cap"), r.get("lbfgs_steps_cap")
+            fits.append(f"{lb}: `{r['config']}`" + (f", epochs capped at {cap}" if cap is not None else ", full epoch counts")
+                        + (f", L-BFGS steps capped at {lcap}" if lcap is not None else ""))
     if fits:
         lines += ["", "Fits: " + "; ".join(fits) + "."]
     return "\n".join(lines) + "\n"
