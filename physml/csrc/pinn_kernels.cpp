@@ -16,8 +16,9 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
-#include <x86intrin.h>
-double g_prof[16]; unsigned long long g_prof_t;
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 
 // Loops marked SIMD have no loop-carried dependencies (elementwise over an atom's pairs or
 // triplets); the pragma lets GCC/Clang vectorise them without alias analysis (-fopenmp-simd:
@@ -482,6 +483,30 @@ inline double vexp_table(double x) {
     return t + t * em1;
 }
 
+#if defined(__AVX2__) && defined(__FMA__)
+// vexp_table of 4 values (the same operations), written out because compilers tuned for
+// generic x86-64 emulate the table gather with scalar loads
+inline __m256d vexp_table4(__m256d x) {
+    const __m256d shifter = _mm256_set1_pd(6755399441055744.0);
+    __m256d kd = _mm256_fmadd_pd(x, _mm256_set1_pd(256.0 / 0.6931471805599453), shifter);
+    const __m256i kb = _mm256_castpd_si256(kd);
+    kd = _mm256_sub_pd(kd, shifter);
+    __m256d r = _mm256_fnmadd_pd(kd, _mm256_set1_pd(6.93147180369123816490e-01 / 256.0), x);
+    r = _mm256_fnmadd_pd(kd, _mm256_set1_pd(1.90821492927058770002e-10 / 256.0), r);
+    const __m256d r2 = _mm256_mul_pd(r, r);
+    const __m256d lo = _mm256_fmadd_pd(r, _mm256_set1_pd(1.0 / 6.0), _mm256_set1_pd(0.5));
+    const __m256d hi = _mm256_fmadd_pd(r, _mm256_set1_pd(1.0 / 120.0), _mm256_set1_pd(1.0 / 24.0));
+    const __m256d em1 = _mm256_fmadd_pd(r2, _mm256_fmadd_pd(r2, hi, lo), r);
+    const __m256i idx = _mm256_and_si256(kb, _mm256_set1_epi64x(255));
+    __m256i tb = _mm256_castpd_si256(_mm256_i64gather_pd(kExp2Table, idx, 8));
+    // 2^⌊k/256⌋ into the exponent (a logical shift: the bits it differs in are shifted out)
+    const __m256i k = _mm256_sub_epi64(kb, _mm256_set1_epi64x(0x4338000000000000LL));
+    tb = _mm256_add_epi64(tb, _mm256_slli_epi64(_mm256_srli_epi64(k, 8), 52));
+    const __m256d t = _mm256_castsi256_pd(tb);
+    return _mm256_fmadd_pd(t, em1, t);
+}
+#endif
+
 // Screening factor s = 1 − f_c(x) e of one triplet, e = e^{−λx} given, written over a
 // common denominator so that its log-derivatives need no further division:
 //   f_c = z⁴/D, D = 1 + z⁴, z = (x − rc)/h, s = N/D with N = D − z⁴ e,
@@ -672,6 +697,32 @@ void screening_forward(const Sorted& a, const double* __restrict P, const double
             // j·2^16 + k
             ostart[j] = no;
             const int ng = (kend[j] - ka + 7) >> 3;
+#if defined(__AVX2__) && defined(__FMA__)
+            // the same test with a sign mask per group (no horizontal reduction of the bits)
+            if (ng > 0) {
+                const __m256 tb = _mm256_set1_ps(static_cast<float>(rc + rj + kTestMargin)),
+                             xjf = _mm256_set1_ps(static_cast<float>(xj)), yjf = _mm256_set1_ps(static_cast<float>(yj)),
+                             zjf = _mm256_set1_ps(static_cast<float>(zj)), zero = _mm256_setzero_ps();
+                const int jk = j << 16;
+                for (int g = 0; g < ng; ++g) {
+                    const int kb = ka + 8 * g;
+                    const __m256 t = _mm256_sub_ps(tb, _mm256_loadu_ps(rf + kb));
+                    const __m256 ex = _mm256_sub_ps(_mm256_loadu_ps(xf + kb), xjf),
+                                 ey = _mm256_sub_ps(_mm256_loadu_ps(yf + kb), yjf),
+                                 ez = _mm256_sub_ps(_mm256_loadu_ps(zf + kb), zjf);
+                    const __m256 d2 = _mm256_fmadd_ps(ez, ez, _mm256_fmadd_ps(ey, ey, _mm256_mul_ps(ex, ex)));
+                    const __m256 pass = _mm256_and_ps(_mm256_cmp_ps(t, zero, _CMP_GT_OQ),
+                                                      _mm256_cmp_ps(d2, _mm256_mul_ps(t, t), _CMP_LT_OQ));
+                    gbits[g] = static_cast<uint8_t>(_mm256_movemask_ps(pass));
+                }
+                for (int g = ng; g < ((ng + 7) & ~7); ++g) gbits[g] = 0;
+                for (int g = 0; g < ng; g += 8) {  // (few candidates pass: one branch per 64)
+                    uint64_t word;
+                    __builtin_memcpy(&word, gbits + g, 8);  // bit l: candidate ka + 8g + l
+                    for (; word; word &= word - 1) ok[no++] = jk | (ka + 8 * g + __builtin_ctzll(word));
+                }
+            }
+#else
             if (ng > 0) {
                 const float tb = static_cast<float>(rc + rj + kTestMargin), xjf = static_cast<float>(xj),
                             yjf = static_cast<float>(yj), zjf = static_cast<float>(zj);
@@ -695,6 +746,7 @@ void screening_forward(const Sorted& a, const double* __restrict P, const double
                     for (; word; word &= word - 1) ok[no++] = jk | (ka + 8 * g + __builtin_ctzll(word));
                 }
             }
+#endif
         }
         for (; (no - b0) & 3; ++no) ok[no] = (j1 - 1) << 16 | a.m;  // padding entries (with the last bond)
         ostart[j1] = no;
@@ -716,19 +768,34 @@ void screening_forward(const Sorted& a, const double* __restrict P, const double
             else
                 L1[l] = lam[type[j] * S + type[k]];
         }
-        SIMD
-        for (int l = 0; l < nA; ++l) {
-            if (kFact) {
-                const double E = vexp_table(-lam0 * D1[l]);  // λ r_jk < 350
-                E1[l] *= E;
-                E2[l] *= E;
-            } else {
-                E1[l] = vexp(-L1[l] * X1[l]);
-                E2[l] = vexp(-L2[l] * X2[l]);
+#if defined(__AVX2__) && defined(__FMA__)
+        if (kFact) {  // (nA and nT − nA are multiples of 4)
+            const __m256d nl = _mm256_set1_pd(-lam0);
+            for (int l = 0; l < nA; l += 4) {
+                const __m256d E = vexp_table4(_mm256_mul_pd(nl, _mm256_loadu_pd(D1 + l)));  // λ r_jk < 350
+                _mm256_storeu_pd(E1 + l, _mm256_mul_pd(_mm256_loadu_pd(E1 + l), E));
+                _mm256_storeu_pd(E2 + l, _mm256_mul_pd(_mm256_loadu_pd(E2 + l), E));
             }
+            for (int l = nA; l < nT; l += 4)
+                _mm256_storeu_pd(E1 + l, _mm256_mul_pd(_mm256_loadu_pd(E1 + l),
+                                                       vexp_table4(_mm256_mul_pd(nl, _mm256_loadu_pd(D1 + l)))));
+        } else
+#endif
+        {
+            SIMD
+            for (int l = 0; l < nA; ++l) {
+                if (kFact) {
+                    const double E = vexp_table(-lam0 * D1[l]);  // λ r_jk < 350
+                    E1[l] *= E;
+                    E2[l] *= E;
+                } else {
+                    E1[l] = vexp(-L1[l] * X1[l]);
+                    E2[l] = vexp(-L2[l] * X2[l]);
+                }
+            }
+            SIMD
+            for (int l = nA; l < nT; ++l) E1[l] = kFact ? E1[l] * vexp_table(-lam0 * D1[l]) : vexp(-L1[l] * X1[l]);
         }
-        SIMD
-        for (int l = nA; l < nT; ++l) E1[l] = kFact ? E1[l] * vexp_table(-lam0 * D1[l]) : vexp(-L1[l] * X1[l]);
         SIMD
         for (int l = 0; l < nA; ++l) {  // pairs of bonds: two triplets
             const double x1 = X1[l], x2 = X2[l], e1 = E1[l], e2 = E2[l];
@@ -1231,10 +1298,11 @@ double PinnBOPKernel::energy(int n, const double* __restrict dx, const double* _
         double *__restrict P = B.P.data(), *__restrict Q = B.Q.data();
         const double lam0 = plam[0];
         SIMD
-        for (int c = 0; c < m; ++c) {
-            P[c] = vexp_in_range(-lam0 * r[c]);  // λ r < 150
-            Q[c] = vexp_in_range(lam0 * r[c]);
-        }
+        for (int c = 0; c < m; ++c) P[c] = vexp_in_range(-lam0 * r[c]);  // λ r < 150
+        // Q is read only for the bonds and the pair entries up to nb rounded up to 4
+        const int mq = std::min(m, (nb + 3) & ~3);
+        SIMD
+        for (int c = 0; c < mq; ++c) Q[c] = vexp_in_range(lam0 * r[c]);
         if (want)
             screening_forward<true, false, true>(srt, P, Q, plam, rc, hc, B);
         else

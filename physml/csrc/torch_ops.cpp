@@ -94,6 +94,12 @@ struct Local {
     }
 };
 
+// An (E, 3) gradient of the pair vectors stored as (3, E) (x, y, z rows, the kernels' layout):
+// a tensor of its own with strides (1, E), not a view of a (3, E) one, so that autograd may
+// accumulate the other gradients of the pair vectors into it in place (it never adds into a
+// view) instead of allocating and writing a third (E, 3) array
+at::Tensor pair_gradient(int64_t E, const at::TensorOptions& opts) { return at::empty_strided({E, 3}, {1, E}, opts); }
+
 // calls fn(a, lo, n) for every centre atom a with n > 0 pairs [lo, lo + n), its vectors in loc
 template <class Fn>
 void for_each_atom(const PairList& pl, const at::Tensor& vectors, int64_t n_atoms, Local& loc, Fn&& fn) {
@@ -151,7 +157,7 @@ at::Tensor gl_descriptor_backward(const at::Tensor& grad_g, const at::Tensor& A,
     const at::Tensor gg = grad_g.contiguous(), Ac = A.contiguous();
     const int64_t E = vectors.size(0);
     // every entry is written (zeros for atoms without pairs are not needed: none exist)
-    at::Tensor out = at::empty({3, E}, vectors.options());
+    at::Tensor out = pair_gradient(E, vectors.options());
     const double* ggp = gg.data_ptr<double>();
     const double* Ap = Ac.data_ptr<double>();
     double* op = out.data_ptr<double>();
@@ -163,7 +169,7 @@ at::Tensor gl_descriptor_backward(const at::Tensor& grad_g, const at::Tensor& A,
                       loc.gz.data(), buf);
         loc.scatter(op, E, lo, n);
     });
-    return out.t();
+    return out;
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> pinn_bop(const at::Tensor& vectors, const at::Tensor& i,
@@ -187,7 +193,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> pinn_bop(const at::Tensor& vector
     const auto opts = vectors.options();
     const int64_t E = vectors.size(0);
     at::Tensor energies = at::zeros({N}, opts);
-    at::Tensor dv = at::empty({grad_vectors ? 3 : 0, grad_vectors ? E : 0}, opts);  // every entry is written
+    at::Tensor dv = pair_gradient(grad_vectors ? E : 0, opts);  // every entry is written
     at::Tensor dp = grad_params ? at::zeros({N, P}, opts) : at::empty({0}, opts);
     const double* pp = pc.data_ptr<double>();
     double* ep = energies.data_ptr<double>();
@@ -201,7 +207,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> pinn_bop(const at::Tensor& vector
                             pp + a * P, grad_vectors ? dvp + lo : nullptr, grad_vectors ? dvp + E + lo : nullptr,
                             grad_vectors ? dvp + 2 * E + lo : nullptr, grad_params ? dpp + a * P : nullptr, buf);
     });
-    return {energies, dv.t(), dp};
+    return {energies, dv, dp};
 }
 
 }  // namespace
