@@ -116,7 +116,7 @@ def test_masked_nan_prediction_gives_finite_gradients():
     assert float(t["stress"].detach()) == pytest.approx(float((s0**2).sum() / 9), rel=1e-12)  # only the bulk cell
 
 
-def test_perturbation_and_weight_penalties():
+def test_perturbation_and_weight_penalties(tmp_path):
     from physml.empirical import Morse
     from physml.ml import GaussianLegendre, PhysicsInformed
     from physml.neighbors import neighbor_list
@@ -135,6 +135,26 @@ def test_perturbation_and_weight_penalties():
     assert float(t2["perturbation"]) == pytest.approx(float((nn**2).mean()), rel=1e-12) and float(t2["perturbation"]) > 0
     assert float(t2["weight_decay"]) == pytest.approx(l2, rel=1e-12)
     assert float(t2["total"]) == pytest.approx(float(base["total"]) + 3.0 * float((nn**2).mean()) + 0.5 * l2, rel=1e-12)
+
+    # per-parameter scales: R_p = mean over atoms and outputs of (δp_k / s_k)², here s_alpha = 0.5
+    names = [sp.name for sp in prov.layout.specs]
+    scaled = PhysicsInformed(t.parameter_specs(), 1, GaussianLegendre([0, 2], [2.5, 3.5], 1.0, 4.5, 1.0), hidden=[4], seed=0,
+                             perturbation_scale={"alpha": 0.5})
+    scaled.load_state_dict(prov.state_dict())
+    pot_s = Potential(["Cu"], [Component(t, scaled)])
+    pred_s = pot_s(b, nlist=neighbor_list(b, pot_s.cutoff))
+    torch.testing.assert_close(pred_s["energy"], pred["energy"], rtol=0, atol=0)  # the scale changes only the penalty
+    factor = torch.tensor([4.0 if n == "alpha" else 1.0 for n in names], dtype=torch.float64)
+    expected = float((nn**2 * factor).mean())
+    assert expected > float((nn**2).mean())
+    assert float(loss_terms(pred_s, b, LossWeights(perturbation=1.0), pot_s)["perturbation"]) == pytest.approx(expected, rel=1e-12)
+    assert scaled.config()["perturbation_scale"] == {"alpha": 0.5} and "perturbation_scale" not in prov.config()
+    from physml.io.model_file import load_model, save
+
+    back = load_model(save(pot_s, tmp_path / "scaled"))  # the scales are part of the saved model
+    assert back.components[0].provider.perturbation_scale == {"alpha": 0.5}
+    with pytest.raises(ValueError, match="perturbation_scale: unknown parameter 'alfa'"):
+        PhysicsInformed(t.parameter_specs(), 1, GaussianLegendre([0], [2.5], 1.0, 4.5, 1.0), hidden=[4], perturbation_scale={"alfa": 1.0})
 
     class WithGraph:  # the hook may also take the graph
         def regularization(self, graph):
@@ -189,6 +209,11 @@ descriptor = {kind = "gaussian_legendre", orders = [0, 2], centres = [2.5, 3.5],
         ("width = 1.0, ", "", r"provider_config.descriptor.width: required key missing"),
         ('kind = "gaussian_legendre"', 'kind = "gaussian_legendr"', r"descriptor.kind: unknown descriptor kind 'gaussian_legendr'; did you mean 'gaussian_legendre'\?"),
         ("r0 = 2.5}", "r00 = 2.5}", r"model.terms\[0\].initial.r00: unknown key; did you mean 'r0'\?"),
+        ("hidden = [8]", "hidden = [8]\nperturbation_scale = {alpa = 0.5}",
+         r"model.terms\[0\].provider_config.perturbation_scale.alpa: unknown key; did you mean 'alpha'\?"),
+        ("hidden = [8]", "hidden = [8]\nperturbation_scale = {alpha = 0.0}",
+         r"provider_config.perturbation_scale.alpha: must be a positive number, got 0.0"),
+        ("hidden = [8]", "hidden = [8]\nperturbation_scale = 0.5", r"provider_config.perturbation_scale: must be a table"),
     ],
 )
 def test_provider_errors_name_the_key(tmp_path, old, new, match):

@@ -6,6 +6,14 @@
     p_i = p0[s_i] + NN_{s_i}(scale_{s_i} ⊙ G_i)     (raw values; the term's transforms follow)
 
 with G_i the descriptors. ``baseline=False`` gives p_i = NN(G_i) (PINN files with flag 0).
+The training penalty on the perturbation δp_i = p_i − p0[s_i] is
+
+    R_p = ⟨ Σ_k (δp_ik / s_k)² ⟩ / P          (mean over the atoms of a batch, P outputs)
+
+with per-parameter scales s_k (``perturbation_scale``, default 1): the raw parameters of
+an analytic term differ in how strongly they move the energy (an exponent α multiplies a
+bond length of ~3 Å in e^(A − α r), a prefactor exponent A does not), so one absolute size
+of δp would let the network spend its perturbation on the most sensitive parameters.
 Descriptor scaling is multiplicative only (no centring), so a descriptor block that is
 zero because a species is absent stays exactly zero — the inheritance contract of alloys.
 
@@ -42,6 +50,10 @@ class PhysicsInformed(ParameterProvider):
             block (the ``.pinn`` convention), instead of one network per species.
         baseline: add p0 (else p = NN output).
         out_scale: multiplies the network output (small values start near p0).
+        perturbation_scale: parameter name → s_k, the size of a perturbation of that
+            parameter (raw units) that costs as much as a unit perturbation of the others
+            in :meth:`regularization`; every entry of a pair/triple parameter shares it.
+            Parameters not named keep s_k = 1.
     """
 
     kind = "physics_informed"
@@ -57,6 +69,7 @@ class PhysicsInformed(ParameterProvider):
         baseline: bool = True,
         out_scale: float = 1.0,
         central_species_blocks: bool = False,
+        perturbation_scale: dict[str, float] | None = None,
         seed: int | None = 0,
     ):
         super().__init__()
@@ -81,6 +94,13 @@ class PhysicsInformed(ParameterProvider):
             p0[:, self.layout.slices[spec.name]] = spec.inverse(spec.default)
         self.p0 = nn.Parameter(p0)
         self.register_buffer("scale", torch.ones(n_species, n_in, dtype=torch.float64))
+        self.perturbation_scale = _checked_scales(perturbation_scale, [s.name for s in self.layout.specs])
+        # 1/s_k² for every output column (a plain list: not part of the saved weights)
+        self._penalty_weights = [0.0] * P
+        for spec in self.layout.specs:
+            sl = self.layout.slices[spec.name]
+            for col in range(sl.start, sl.stop):
+                self._penalty_weights[col] = self.perturbation_scale.get(spec.name, 1.0) ** -2
         self._last_nn: torch.Tensor | None = None
 
     def forward(self, graph) -> torch.Tensor:
@@ -103,8 +123,14 @@ class PhysicsInformed(ParameterProvider):
         return self.p0[species] + y if self.use_baseline else y
 
     def regularization(self) -> torch.Tensor | None:
-        """Mean squared network perturbation of the last evaluation (keeps p_i near p0)."""
-        return None if self._last_nn is None else (self._last_nn**2).mean()
+        """R_p of the last evaluation: the mean over atoms and outputs of (δp_ik / s_k)²
+        (keeps p_i near p0; the plain mean squared perturbation when every s_k = 1)."""
+        y = self._last_nn
+        if y is None:
+            return None
+        if not self.perturbation_scale:
+            return (y**2).mean()
+        return (y**2 * y.new_tensor(self._penalty_weights)).mean()
 
     def set_baseline(self, values: dict[str, object]) -> None:
         """Set p0 from physical values (tables per species, like ConstantPerSpecies)."""
@@ -119,6 +145,7 @@ class PhysicsInformed(ParameterProvider):
             "descriptor": self.descriptor.config(), "hidden": self.hidden, "activation": self.activation,
             "shared_network": self.shared_network, "baseline": self.use_baseline, "out_scale": self.out_scale,
             "central_species_blocks": self.central_species_blocks,
+            **({"perturbation_scale": dict(self.perturbation_scale)} if self.perturbation_scale else {}),
         }
 
     @classmethod
@@ -126,6 +153,19 @@ class PhysicsInformed(ParameterProvider):
         cfg = dict(config)
         desc = descriptor_from_config(cfg.pop("descriptor"))
         return cls(term.parameter_specs(), term.n_species, desc, seed=None, **cfg)
+
+
+def _checked_scales(scales: dict[str, float] | None, names: list[str]) -> dict[str, float]:
+    """The ``perturbation_scale`` table, every key a parameter name, every value positive."""
+    out: dict[str, float] = {}
+    for name, value in dict(scales or {}).items():
+        if name not in names:
+            raise ValueError(f"perturbation_scale: unknown parameter {name!r}; parameters: {', '.join(names)}")
+        v = float(value)
+        if not (v > 0 and v < float("inf")):
+            raise ValueError(f"perturbation_scale.{name}: must be a positive finite number, got {value!r}")
+        out[name] = v
+    return out
 
 
 @register_term("site_energy")

@@ -243,6 +243,7 @@ def check_model(model: "ModelConfig", root: str = "model") -> list[str]:
             continue
         pc = dict(tc.provider_config)
         msgs += _check_keys(f"{where}.provider_config", pc, PhysicsInformed.__init__, {"self", "specs", "n_species", "seed"})
+        msgs += _check_scales(f"{where}.provider_config.perturbation_scale", pc.get("perturbation_scale"), names)
         desc = pc.get("descriptor")
         if isinstance(desc, dict):
             dwhere = f"{where}.provider_config.descriptor"
@@ -254,6 +255,19 @@ def check_model(model: "ModelConfig", root: str = "model") -> list[str]:
                 msgs += _check_keys(dwhere, {k: v for k, v in desc.items() if k != "kind"}, DESCRIPTORS[kind].__init__, {"self"})
         elif desc is not None:
             msgs.append(f"{where}.provider_config.descriptor: must be a table with a 'kind'")
+    return msgs
+
+
+def _check_scales(path: str, scales: Any, names: list[str]) -> list[str]:
+    """Problems of a provider's ``perturbation_scale`` table (parameter name → s_k > 0)."""
+    if scales is None:
+        return []
+    if not isinstance(scales, dict):
+        return [f"{path}: must be a table of parameter name = scale, got {type(scales).__name__}"]
+    msgs = [unknown_key(path, k, names) for k in scales if k not in names]
+    for k, v in scales.items():
+        if k in names and not (isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < float("inf")):
+            msgs.append(f"{path}.{k}: must be a positive number, got {v!r}")
     return msgs
 
 

@@ -9,7 +9,9 @@ and label masks m:
     L   = w_E L_E + w_F L_F + w_S L_S + λ_p R_p + λ_w Σ w²
 
 R_p is the mean squared network perturbation of physics-informed providers (keeps p_i near
-the physical baseline p0, as in the PINN papers): a provider opts in by implementing
+the physical baseline p0, as in the PINN papers; each parameter's perturbation measured in
+its own ``perturbation_scale``, see :class:`~physml.ml.physics_informed.PhysicsInformed`).
+A provider opts in by implementing
 ``regularization(graph)`` (or ``regularization()`` using its last evaluation), returning a
 scalar or None. λ_w Σ w² is the L2 weight penalty, used by the L-BFGS stages; the Adam
 stages apply decoupled weight decay in the optimiser instead (never to frozen tensors).
