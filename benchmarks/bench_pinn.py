@@ -14,6 +14,11 @@ chunk size (centre atoms per chunk).
 ``--kernels`` times the C++ operators alone (``torch.ops.physml.*``) on a fixed 2,048-atom fcc
 Al cell with the Al_2020 descriptors and per-atom BOP parameters (p0 with 1 % noise): CPU
 time per atom, best of ``--repeat`` calls.
+
+``--interleaved`` evaluates the PINN and the pure NN in one process on the same cell and
+neighbour list, alternating their calls (best CPU time of each over ``--repeat`` rounds): on
+a machine shared with other jobs both see the same load, so their ratio is steadier than
+that of separate processes run one after the other.
 """
 
 from __future__ import annotations
@@ -85,6 +90,32 @@ def case(kind: str, n_atoms: int, pinn_file: str, chunk: int | None = None, repe
     }
 
 
+def interleaved(n_atoms: int, pinn_file: str, repeat: int) -> dict:
+    """Best CPU µs/atom of the PINN and the pure NN, calls alternating in one process."""
+    import torch
+    from ase.build import bulk
+
+    from physml.neighbors import neighbor_list
+
+    torch.set_num_threads(1)
+    n = round((n_atoms / 4) ** (1 / 3))
+    a = bulk("Al", "fcc", a=4.04, cubic=True) * (n, n, n)
+    a.rattle(0.02, seed=1)
+    pots = {kind: build(kind, pinn_file) for kind in ("pinn", "nn")}
+    b = pots["pinn"].batch(a)
+    nl = neighbor_list(b, max(p.cutoff for p in pots.values()))
+    for p in pots.values():
+        p(b, nlist=nl, stress=False)  # warm-up
+    best = dict.fromkeys(pots, float("inf"))
+    for _ in range(repeat):
+        for kind, p in pots.items():
+            c0 = time.process_time()
+            p(b, nlist=nl, stress=False)
+            best[kind] = min(best[kind], time.process_time() - c0)
+    us = {kind: t / len(a) * 1e6 for kind, t in best.items()}
+    return {"n_atoms": len(a), "pinn_cpu_us_per_atom": us["pinn"], "nn_cpu_us_per_atom": us["nn"], "ratio": best["pinn"] / best["nn"]}
+
+
 def kernels(repeat: int, pinn_file: str) -> dict:
     """CPU µs/atom of the descriptor and bond-order operators on a fixed cell."""
     import torch
@@ -138,6 +169,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=2, help="timed calls per case (best is reported)")
     ap.add_argument("--case", nargs=2, help=argparse.SUPPRESS)
     ap.add_argument("--kernels", action="store_true", help="time the C++ operators alone on a fixed cell")
+    ap.add_argument("--interleaved", action="store_true", help="PINN and pure NN alternating in one process (CPU time ratio)")
     ap.add_argument("--json")
     args = ap.parse_args()
     pinn_file = str(Path(os.environ.get("PHYSML_DATA_DIR", "../shared/data")) / "pinn" / "Al_2020.pinn")
@@ -147,6 +179,14 @@ def main() -> None:
         for name, t in res.items():
             if name not in ("n_atoms", "pairs_per_atom", "cutoff"):
                 print(f"  {name:28s} {t:7.2f}")
+        if args.json:
+            Path(args.json).write_text(json.dumps(res, indent=2))
+        return
+    if args.interleaved:
+        res = [interleaved(n, pinn_file, args.repeat) for n in args.sizes]
+        for d in res:
+            print(f"N={d['n_atoms']:6d}  PINN {d['pinn_cpu_us_per_atom']:7.1f}  pure NN {d['nn_cpu_us_per_atom']:7.1f} CPU µs/atom  "
+                  f"PINN / pure-NN = {d['ratio']:.3f}", flush=True)
         if args.json:
             Path(args.json).write_text(json.dumps(res, indent=2))
         return
