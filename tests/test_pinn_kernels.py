@@ -2,8 +2,10 @@
 energies, per-atom energies, forces and stresses of the published Al_2020 potential and of
 random two-species PINN models (so the network path and the species indexing are exercised)
 on triclinic cells, small cells with self-images, a vacancy and a free cluster; finite
-differences through the C++ path; gradients with respect to network weights; the fallback
-when the kernels are disabled or cannot be built; bad input to the operators."""
+differences through the C++ path; forces at a fixed cell by the kernel that scatters to the
+positions (and its backward for weighted site energies); gradients with respect to network
+weights; the fallback when the kernels are disabled or cannot be built; bad input to the
+operators."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from ase.build import bulk
 import physml
 from physml import ext
 from physml.empirical import PinnBOP
-from physml.empirical.bop import _PinnBOPKernel
+from physml.empirical.bop import _PinnBOPKernel, _PinnBOPPositionsKernel
 from physml.ml import GaussianLegendre, PhysicsInformed
 from physml.ml.descriptors import _GaussianLegendreKernel
 from physml.neighbors import Graph, neighbor_list
@@ -39,13 +41,15 @@ def kernels():
 
 @pytest.fixture
 def calls(monkeypatch):
-    """Counts calls of the two kernel-backed autograd functions."""
-    n = {"desc": 0, "bop": 0}
-    for key, fn in (("desc", _GaussianLegendreKernel), ("bop", _PinnBOPKernel)):
+    """Counts calls of the kernel-backed autograd functions ("bop": either BOP kernel;
+    "bop_positions": the one differentiable in the positions)."""
+    n = {"desc": 0, "bop": 0, "bop_positions": 0}
+    for keys, fn in ((("desc",), _GaussianLegendreKernel), (("bop",), _PinnBOPKernel), (("bop", "bop_positions"), _PinnBOPPositionsKernel)):
         orig = fn.apply
 
-        def counted(*args, _orig=orig, _key=key):
-            n[_key] += 1
+        def counted(*args, _orig=orig, _keys=keys):
+            for k in _keys:
+                n[k] += 1
             return _orig(*args)
 
         monkeypatch.setattr(fn, "apply", counted)
@@ -161,6 +165,46 @@ def test_finite_differences_through_kernels(calls):
     assert calls["bop"] > 0 and calls["desc"] > 0
 
 
+@pytest.mark.parametrize("name", ["triclinic", "primitive", "vacancy"])
+def test_forces_without_stress_by_positions_kernel(name, monkeypatch, calls):
+    """Forces at a fixed cell come from physml::pinn_bop_positions (pair Jacobians scattered
+    to the positions in C++): the same as the torch path and as the per-pair Jacobian path
+    that the stress needs."""
+    pot = random_pinn(seed=9)
+    at = structures()[name]
+    monkeypatch.delenv("PHYSML_NO_EXT", raising=False)
+    got = pot.evaluate(at, stress=False)[0]
+    assert calls["bop_positions"] > 0
+    with_stress = pot.evaluate(at, stress=True)[0]
+    monkeypatch.setenv("PHYSML_NO_EXT", "1")
+    ref = pot.evaluate(at, stress=False)[0]
+    assert_same(got, ref)
+    assert_same(got, {k: with_stress[k] for k in ("energy", "energies", "forces")}, rtol=1e-13)
+
+
+def test_weighted_site_energy_gradient_by_positions_kernel(monkeypatch, calls):
+    """∂(Σ_i w_i E_i)/∂x with weights other than 1 (the positions kernel's backward falls back
+    to the scaled pair Jacobians) equals the torch path."""
+    pot = random_pinn(seed=10)
+    at = structures()["triclinic"]
+    b = pot.batch(at)
+    nl = neighbor_list(b, pot.cutoff)
+    w = torch.rand(len(at), generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+
+    def grad(no_ext: bool) -> torch.Tensor:
+        if no_ext:
+            monkeypatch.setenv("PHYSML_NO_EXT", "1")
+        pos = b.positions.detach().requires_grad_(True)
+        e = pot.site_energies(Graph.build(b, nl, len(pot.species), positions=pos))
+        (g,) = torch.autograd.grad((w * e).sum(), pos)
+        monkeypatch.delenv("PHYSML_NO_EXT", raising=False)
+        return g
+
+    g_ext = grad(False)
+    assert calls["bop_positions"] > 0
+    torch.testing.assert_close(g_ext, grad(True), rtol=1e-10, atol=1e-12)
+
+
 def test_chunked_inference_equals_full():
     pot = random_pinn(seed=5)
     at = pc.strained_alloy(("Al", "Cu"), 4.05, 3, seed=8, rattle=0.08)
@@ -199,7 +243,7 @@ def test_force_training_uses_torch_path(calls):
     pot = random_pinn(seed=7)
     at = structures()["triclinic"]
     out = pot(pot.batch(at), create_graph=True)
-    assert calls == {"desc": 0, "bop": 0}
+    assert calls == {"desc": 0, "bop": 0, "bop_positions": 0}
     (out["forces"] ** 2).sum().backward()
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in pot.parameters())
     ref = pot.evaluate(at)[0]  # inference: kernels

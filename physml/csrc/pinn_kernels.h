@@ -30,6 +30,11 @@
 //             Tensor dE_dparams (N, P) or empty)
 //         dE_dvectors[e] = ∂E_{i[e]}/∂r_e (E_i depends only on the pairs centred on i), so
 //         for any upstream gradient g: dL/dr_e = g[i[e]] · dE_dvectors[e].
+//     physml::pinn_bop_positions(Tensor vectors, Tensor i, Tensor j, Tensor species,
+//         Tensor params, int n_species, float rc, float hc, bool grad_params)
+//         -> (Tensor energies (N,), Tensor dE_dpositions (M, 3), Tensor dE_dparams (N, P) or empty)
+//         the same with r_e = x_{j[e]} − x_{i[e]} + shift_e: dE_dpositions[a] = ∂(Σ_i E_i)/∂x_a
+//         (M = species.size(0) atoms), the pair Jacobians scattered as they are computed.
 //
 // Equations and conventions are those of physml/ml/descriptors.py (GaussianLegendre) and
 // physml/empirical/bop.py (PinnBOP); the Python modules document them with references.

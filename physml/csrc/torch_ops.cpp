@@ -172,42 +172,99 @@ at::Tensor gl_descriptor_backward(const at::Tensor& grad_g, const at::Tensor& A,
     return out;
 }
 
+// the BOP kernel and the validated pair list of one pinn_bop* call
+struct BOPCall {
+    physml::PinnBOPKernel kern{1, 1.0, 1.0};
+    PairList pl;
+    at::Tensor params;  // contiguous
+    int64_t N = 0, P = 0;
+};
+
+BOPCall bop_call(const at::Tensor& vectors, const at::Tensor& i, const at::Tensor& j, const at::Tensor& species,
+                 const at::Tensor& params, int64_t n_species, double rc, double hc, const char* op) {
+    TORCH_CHECK(params.scalar_type() == at::kDouble && params.dim() == 2 && params.device().is_cpu(), op,
+                ": params must be a float64 CPU (N, P) tensor");
+    BOPCall c;
+    c.N = params.size(0);
+    try {
+        c.kern = physml::PinnBOPKernel(static_cast<int>(n_species), rc, hc);
+    } catch (const std::invalid_argument& err) {
+        TORCH_CHECK(false, err.what());
+    }
+    c.P = c.kern.n_params();
+    TORCH_CHECK(params.size(1) == c.P, op, ": params must have ", c.P, " columns for ", n_species, " species, got ",
+                params.size(1));
+    c.pl = check_pairs(vectors, i, j, species, c.N, n_species, op);
+    c.params = params.contiguous();
+    return c;
+}
+
 std::tuple<at::Tensor, at::Tensor, at::Tensor> pinn_bop(const at::Tensor& vectors, const at::Tensor& i,
                                                         const at::Tensor& j, const at::Tensor& species,
                                                         const at::Tensor& params, int64_t n_species, double rc,
                                                         double hc, bool grad_vectors, bool grad_params) {
-    TORCH_CHECK(params.scalar_type() == at::kDouble && params.dim() == 2 && params.device().is_cpu(),
-                "pinn_bop: params must be a float64 CPU (N, P) tensor");
-    const int64_t N = params.size(0);
-    physml::PinnBOPKernel kern(1, 1.0, 1.0);
-    try {
-        kern = physml::PinnBOPKernel(static_cast<int>(n_species), rc, hc);
-    } catch (const std::invalid_argument& err) {
-        TORCH_CHECK(false, err.what());
-    }
-    const int64_t P = kern.n_params();
-    TORCH_CHECK(params.size(1) == P, "pinn_bop: params must have ", P, " columns for ", n_species, " species, got ",
-                params.size(1));
-    const PairList pl = check_pairs(vectors, i, j, species, N, n_species, "pinn_bop");
-    const at::Tensor pc = params.contiguous();
+    const BOPCall c = bop_call(vectors, i, j, species, params, n_species, rc, hc, "pinn_bop");
+    const int64_t N = c.N, P = c.P;
     const auto opts = vectors.options();
     const int64_t E = vectors.size(0);
     at::Tensor energies = at::zeros({N}, opts);
     at::Tensor dv = pair_gradient(grad_vectors ? E : 0, opts);  // every entry is written
     at::Tensor dp = grad_params ? at::zeros({N, P}, opts) : at::empty({0}, opts);
-    const double* pp = pc.data_ptr<double>();
+    const double* pp = c.params.data_ptr<double>();
     double* ep = energies.data_ptr<double>();
     double* dvp = grad_vectors ? dv.data_ptr<double>() : nullptr;
     double* dpp = grad_params ? dp.data_ptr<double>() : nullptr;
-    Local loc(pl.max_pairs);
+    Local loc(c.pl.max_pairs);
     physml::PinnBOPKernel::Buffers buf;
-    for_each_atom(pl, vectors, N, loc, [&](int64_t a, int64_t lo, int64_t n) {
+    for_each_atom(c.pl, vectors, N, loc, [&](int64_t a, int64_t lo, int64_t n) {
         // dE/dr straight into the (3, E) output
-        ep[a] = kern.energy(static_cast<int>(n), loc.x.data(), loc.y.data(), loc.z.data(), pl.type.data() + lo,
-                            pp + a * P, grad_vectors ? dvp + lo : nullptr, grad_vectors ? dvp + E + lo : nullptr,
-                            grad_vectors ? dvp + 2 * E + lo : nullptr, grad_params ? dpp + a * P : nullptr, buf);
+        ep[a] = c.kern.energy(static_cast<int>(n), loc.x.data(), loc.y.data(), loc.z.data(), c.pl.type.data() + lo,
+                              pp + a * P, grad_vectors ? dvp + lo : nullptr, grad_vectors ? dvp + E + lo : nullptr,
+                              grad_vectors ? dvp + 2 * E + lo : nullptr, grad_params ? dpp + a * P : nullptr, buf);
     });
     return {energies, dv, dp};
+}
+
+// As pinn_bop with grad_vectors, but ∂(Σ_i E_i)/∂x_a for the atom positions x (r_e = x_j − x_i
+// + shift): each atom's pair Jacobian is scattered to x_j (+) and x_i (−) while it is in cache,
+// and no (E, 3) Jacobian is written
+std::tuple<at::Tensor, at::Tensor, at::Tensor> pinn_bop_positions(const at::Tensor& vectors, const at::Tensor& i,
+                                                                  const at::Tensor& j, const at::Tensor& species,
+                                                                  const at::Tensor& params, int64_t n_species,
+                                                                  double rc, double hc, bool grad_params) {
+    const BOPCall c = bop_call(vectors, i, j, species, params, n_species, rc, hc, "pinn_bop_positions");
+    const int64_t N = c.N, P = c.P;
+    const auto opts = vectors.options();
+    at::Tensor energies = at::zeros({N}, opts);
+    at::Tensor gpos = at::zeros({species.size(0), 3}, opts);  // j < species.size(0) (check_pairs)
+    at::Tensor dp = grad_params ? at::zeros({N, P}, opts) : at::empty({0}, opts);
+    const at::Tensor jc = j.contiguous();
+    const int64_t* jp = jc.data_ptr<int64_t>();
+    const double* pp = c.params.data_ptr<double>();
+    double* ep = energies.data_ptr<double>();
+    double* gp = gpos.data_ptr<double>();
+    double* dpp = grad_params ? dp.data_ptr<double>() : nullptr;
+    Local loc(c.pl.max_pairs);
+    physml::PinnBOPKernel::Buffers buf;
+    for_each_atom(c.pl, vectors, N, loc, [&](int64_t a, int64_t lo, int64_t n) {
+        ep[a] = c.kern.energy(static_cast<int>(n), loc.x.data(), loc.y.data(), loc.z.data(), c.pl.type.data() + lo,
+                              pp + a * P, loc.gx.data(), loc.gy.data(), loc.gz.data(),
+                              grad_params ? dpp + a * P : nullptr, buf);
+        double sx = 0.0, sy = 0.0, sz = 0.0;
+        for (int64_t e = 0; e < n; ++e) {
+            double* f = gp + 3 * jp[lo + e];
+            f[0] += loc.gx[e];
+            f[1] += loc.gy[e];
+            f[2] += loc.gz[e];
+            sx += loc.gx[e];
+            sy += loc.gy[e];
+            sz += loc.gz[e];
+        }
+        gp[3 * a] -= sx;
+        gp[3 * a + 1] -= sy;
+        gp[3 * a + 2] -= sz;
+    });
+    return {energies, gpos, dp};
 }
 
 }  // namespace
@@ -225,4 +282,8 @@ TORCH_LIBRARY(physml, m) {
         "pinn_bop(Tensor vectors, Tensor i, Tensor j, Tensor species, Tensor params, int n_species, float rc, "
         "float hc, bool grad_vectors, bool grad_params) -> (Tensor, Tensor, Tensor)",
         &pinn_bop);
+    m.def(
+        "pinn_bop_positions(Tensor vectors, Tensor i, Tensor j, Tensor species, Tensor params, int n_species, "
+        "float rc, float hc, bool grad_params) -> (Tensor, Tensor, Tensor)",
+        &pinn_bop_positions);
 }

@@ -23,7 +23,9 @@ Implementation notes (same numbers as the authors' code, different cost):
 * On CPU in float64 without double backward, :meth:`PinnBOP.energies` runs the C++ kernel
   ``physml::pinn_bop`` (:mod:`physml.ext`): one pass per centre atom that computes E_i and,
   in the same pass, ∂E_i/∂r_ij and ∂E_i/∂p_i (E_i depends only on the pairs of atom i, so
-  these local Jacobians make the backward a scaling by the upstream gradient).
+  these local Jacobians make the backward a scaling by the upstream gradient). For forces
+  at a fixed cell, ``physml::pinn_bop_positions`` scatters ∂E_i/∂r_ij to the positions in
+  the same pass (no per-pair Jacobian array).
 """
 
 from __future__ import annotations
@@ -182,6 +184,42 @@ class _PinnBOPKernel(torch.autograd.Function):
         return gv, gp, None, None, None, None, None, None
 
 
+class _PinnBOPPositionsKernel(torch.autograd.Function):
+    """Site energies by ``physml::pinn_bop_positions``, differentiable in the atom positions
+    (the pair vectors r_e = x_j − x_i + shift are given as values): the kernel scatters each
+    atom's pair Jacobian to ∂(Σ_i E_i)/∂x while it is in cache, instead of returning an (E, 3)
+    Jacobian that autograd then adds to the descriptors' and scatters. Used for forces at a
+    fixed cell (no stress). First derivatives only."""
+
+    @staticmethod
+    def forward(ctx, positions, params, vectors, i, j, species, n_species: int, rc: float, hc: float):  # type: ignore[override]
+        e, dx, dp = torch.ops.physml.pinn_bop_positions(vectors, i, j, species, params, n_species, rc, hc, ctx.needs_input_grad[1])
+        ctx.save_for_backward(vectors, i, j, species, params)
+        ctx.jacobians = (dx, dp)  # (intermediates: handed over by the backward, not kept)
+        ctx.consts = (n_species, rc, hc)
+        return e
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g):  # type: ignore[override]
+        vectors, i, j, species, params = ctx.saved_tensors
+        dx, dp = ctx.jacobians
+        del ctx.jacobians
+        ones = bool((g == 1.0).all())
+        gx = gp = None
+        if ctx.needs_input_grad[0]:
+            # Σ_i E_i (the forces), also when only atoms without pairs (E_i = 0) are weighted otherwise
+            if ones or bool(((g == 1.0) | (torch.bincount(i, minlength=g.shape[0]) == 0)).all()):
+                gx = dx
+            else:  # a weighted sum of site energies: the pair Jacobians, scaled and scattered
+                _, dv, _ = torch.ops.physml.pinn_bop(vectors, i, j, species, params, *ctx.consts, True, False)
+                w = dv * g.index_select(0, i)[:, None]
+                gx = torch.zeros_like(dx).index_add_(0, j, w).index_add_(0, i, -w)
+        if ctx.needs_input_grad[1]:
+            gp = dp if ones else dp * g[:, None]
+        return gx, gp, None, None, None, None, None, None, None
+
+
 def bond_energies(
     vectors: torch.Tensor, r: torch.Tensor, fc: torch.Tensor, screening: torch.Tensor, i: torch.Tensor, tj: torch.Tensor, n_atoms: int, params: Dict[str, torch.Tensor]
 ) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -302,7 +340,11 @@ class PinnBOP(Term):
         if pr.n_pairs and ext.use_kernels(pr.vectors, *params.values()):
             N = graph.n_atoms
             p = torch.cat([params[n].reshape(N, -1) for n in _KERNEL_ORDER], dim=1)
-            return _PinnBOPKernel.apply(pr.vectors, p, pr.i, pr.j, graph.species, graph.n_species, self.rc, self.hc)
+            pos, v = graph.positions, pr.vectors
+            if torch.is_grad_enabled() and v.requires_grad and pos.requires_grad and not graph.cell.requires_grad:
+                # forces without stress: r_e depends on the positions only (Graph.build)
+                return _PinnBOPPositionsKernel.apply(pos, p, v.detach(), pr.i, pr.j, graph.species, graph.n_species, self.rc, self.hc)
+            return _PinnBOPKernel.apply(v, p, pr.i, pr.j, graph.species, graph.n_species, self.rc, self.hc)
         i, j, pair, promo = self._parts(graph, params)
         return promo.index_add(0, i, pair)
 
