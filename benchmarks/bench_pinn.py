@@ -13,7 +13,8 @@ chunk size (centre atoms per chunk).
 
 ``--kernels`` times the C++ operators alone (``torch.ops.physml.*``) on a fixed 2,048-atom fcc
 Al cell with the Al_2020 descriptors and per-atom BOP parameters (p0 with 1 % noise): CPU
-time per atom, best of ``--repeat`` calls.
+time per atom, best of ``--repeat`` calls (``pinn_bop_positions``: energy, dE/dp and dE/dx
+scattered to the positions, the forces path of the PINN at a fixed cell).
 
 ``--interleaved`` evaluates the PINN and the pure NN in one process on the same cell and
 neighbour list, alternating their calls (best CPU time of each over ``--repeat`` rounds): on
@@ -148,6 +149,7 @@ def kernels(repeat: int, pinn_file: str) -> dict:
         "gl_descriptor_backward": lambda: ops.gl_descriptor_backward(grad_g, A, v, i, j, sp, 1, *hyper),
         "pinn_bop energy": lambda: ops.pinn_bop(v, i, j, sp, params, 1, term.rc, term.hc, False, False),
         "pinn_bop energy+dE/dr+dE/dp": lambda: ops.pinn_bop(v, i, j, sp, params, 1, term.rc, term.hc, True, True),
+        "pinn_bop_positions (dE/dx)": lambda: ops.pinn_bop_positions(v, i, j, sp, params, 1, term.rc, term.hc, True),
     }
     out = {"n_atoms": N, "pairs_per_atom": len(i) / N, "cutoff": term.cutoff}
     for name, fn in cases.items():
