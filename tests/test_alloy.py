@@ -436,3 +436,38 @@ def test_fit_config_inherit_errors(tmp_path):
 
     pot = build_potential(good.model)
     assert pot.components[0].provider.frozen == [1]
+
+
+def test_committed_wbe_fits_link_to_their_elementals(tmp_path):
+    """fits/w, fits/be → fits/wbe: the committed alloy names the committed elementals as its
+    parents (repository links), records the hashes of its frozen blocks, carries their
+    tensors bit for bit and inherits their isolated-atom reference energies (0 eV)."""
+    from pathlib import Path
+
+    from physml.compose.freeze import tensor_hash
+    from physml.repository import Repository
+
+    fits = Path(__file__).resolve().parents[1] / "fits"
+    paths = {n: fits / n / "model" for n in ("w", "be", "wbe")}
+    if not all(p.exists() for p in paths.values()):
+        pytest.skip("fits/{w,be,wbe}/model not present")
+    repo = Repository(tmp_path / "repo")
+    w = repo.add(paths["w"], name="W-pinn-WBe2019")
+    be = repo.add(paths["be"], name="Be-pinn-WBe2019")
+    wbe = repo.add(paths["wbe"], name="WBe-pinn-inherited")
+    assert wbe.parents == [w.hash, be.hash]
+    assert [c.name for c in repo.children("W-pinn-WBe2019")] == ["WBe-pinn-inherited"]
+    assert [c.name for c in repo.children("Be-pinn-WBe2019")] == ["WBe-pinn-inherited"]
+    W, Be, WBe = (physml.load(paths[n]) for n in ("w", "be", "wbe"))
+    assert WBe.reference_energies.tolist() == [0.0, 0.0] == W.reference_energies.tolist() + Be.reference_energies.tolist()
+    prov = WBe.components[0].provider
+    assert prov.frozen == [0, 1]
+    for a, ref in enumerate((W, Be)):
+        theirs = ref.components[0].provider.state_dict()
+        mine = prov.elementals[a].state_dict()
+        assert set(mine) == set(theirs) and all(tensor_hash(mine[k]) == tensor_hash(theirs[k]) for k in theirs)
+    recorded = json.loads((paths["wbe"] / "model.json").read_text())["frozen"]
+    assert recorded == frozen_hashes(WBe)
+    for a, ref in enumerate((W, Be)):  # the recorded hashes are those of the elementals' own tensors
+        for k, t in ref.components[0].provider.state_dict().items():
+            assert recorded[f"components.0.provider.elementals.{a}.{k}"] == tensor_hash(t)
