@@ -471,3 +471,15 @@ def test_committed_wbe_fits_link_to_their_elementals(tmp_path):
     for a, ref in enumerate((W, Be)):  # the recorded hashes are those of the elementals' own tensors
         for k, t in ref.components[0].provider.state_dict().items():
             assert recorded[f"components.0.provider.elementals.{a}.{k}"] == tensor_hash(t)
+
+
+def test_fit_config_inherit_refuses_other_reference_energies(tmp_path):
+    """An alloy keeps its elementals' reference energies (-3, -4 eV here): a config that
+    states other values is an error naming the species, not silently overridden."""
+    from physml.train.config import ConfigError
+    from physml.train.run import fit
+
+    cfg, _, _ = _alloy_fit_files(tmp_path)
+    cfg.write_text(cfg.read_text().replace('reference_energies = "fit"', "reference_energies = { W = -3.0, Be = 0.0 }"))
+    with pytest.raises(ConfigError, match=r"data.reference_energies: an alloy inherits .*other values for \['Be'\]"):
+        fit(cfg, progress=False)

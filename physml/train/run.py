@@ -196,13 +196,26 @@ def _fit(cfg: FitConfig, run: Path, do_resume: bool, resume: bool, on_epoch, sho
             close = difflib.get_close_matches(g, ds.groups, n=1)
             raise ConfigError(f"loss.group_weights.{g}: no such config_type in the data" + (f"; did you mean {close[0]!r}?" if close else f"; groups: {ds.groups}"))
 
-    if cfg.data.reference_energies == "fit":
+    if cfg.model.inherit:
+        refs = None  # the inherited elementals' own reference energies (frozen), logged below
+    elif cfg.data.reference_energies == "fit":
         ref = fit_reference_energies(train, list(cfg.model.species))
         refs = [ref.energies[s] for s in cfg.model.species]
         log(f"reference energies (least squares): {dict(zip(cfg.model.species, refs))}; residual {ref.rmse_per_atom:.4f} eV/atom")
     else:
         refs = [cfg.data.reference_energies[s] for s in cfg.model.species]
     pot = build_potential(cfg.model, refs, seed=cfg.seed)
+    if cfg.model.inherit:
+        inherited = dict(zip(cfg.model.species, pot.reference_energies.tolist()))
+        given = cfg.data.reference_energies
+        if given != "fit":
+            differ = [s for s in cfg.model.species if abs(float(given[s]) - inherited[s]) > 1e-12]
+            if differ:
+                raise ConfigError(
+                    f"data.reference_energies: an alloy inherits the reference energies of its elementals {inherited}; "
+                    f"the config gives other values for {differ} (remove the key or use the inherited values)"
+                )
+        log(f"reference energies (inherited, frozen): {inherited}")
     # models built from terms only: inherited providers keep their trained scales, and a
     # resumed fit restores the scales from its checkpoint
     if not do_resume and not cfg.model.inherit:
