@@ -117,7 +117,7 @@ def _combine_constant(term, elems: list[Component]) -> Component:
     own_values = [e.provider.values() for e in elems]
     values = {}
     for spec in prov.layout.specs:
-        own = [float(v[spec.name].reshape(-1)[0]) for v in own_values]
+        own = [float(v[spec.name].detach().reshape(-1)[0]) for v in own_values]
         values[spec.name] = _mixed(spec, own, S)
     prov.set_values(values)
     for spec in prov.layout.specs:
