@@ -35,15 +35,17 @@ learning_rate = 0.01
 """
 
 
-def _data(tmp_path):
+def _data(tmp_path, stress_shift=None, name: str = "data.extxyz"):
+    """Labelled frames of the true Morse potential as extxyz; ``stress_shift`` (3×3, eV/Å³)
+    is added to every stress label."""
     frames = []
     for s in labelled(15, 7):
         a = s.atoms.copy()
-        st = s.stress
+        st = s.stress if stress_shift is None else s.stress + stress_shift
         a.calc = SinglePointCalculator(a, energy=s.energy, forces=s.forces, stress=[st[0, 0], st[1, 1], st[2, 2], st[1, 2], st[0, 2], st[0, 1]])
         a.info["config_type"] = s.config_type
         frames.append(a)
-    p = tmp_path / "data.extxyz"
+    p = tmp_path / name
     ase.io.write(p, frames)
     return p
 

@@ -12,13 +12,13 @@ import json
 import ase.io
 import numpy as np
 import pytest
-from ase.calculators.singlepoint import SinglePointCalculator
 from ase.units import GPa
 
 from physml.cli import main
 from physml.data import Dataset, shift_pressure
 from physml.train import ConfigError, load_config
 from physml.train.compare import select_structures
+from tests.test_fit_cli import _data
 from tests.test_trainer import TRUE, labelled
 
 DELTA = 2.0  # GPa: the stress pressure of the data lies 2 GPa below the energy pressure
@@ -73,16 +73,7 @@ def test_shift_pressure_changes_only_the_isotropic_part():
 
 def _pulay_data(tmp_path):
     """Frames of the TRUE Morse potential whose stresses carry +δ·I (pressure δ too low)."""
-    frames = []
-    for s in labelled(15, 7):
-        a = s.atoms.copy()
-        st = s.stress + DELTA * GPa * np.eye(3)
-        a.calc = SinglePointCalculator(a, energy=s.energy, forces=s.forces, stress=[st[0, 0], st[1, 1], st[2, 2], st[1, 2], st[0, 2], st[0, 1]])
-        a.info["config_type"] = s.config_type
-        frames.append(a)
-    p = tmp_path / "pulay.extxyz"
-    ase.io.write(p, frames)
-    return p
+    return _data(tmp_path, stress_shift=DELTA * GPa * np.eye(3), name="pulay.extxyz")
 
 
 def test_fit_with_the_pressure_offset_recovers_the_potential(tmp_path):
