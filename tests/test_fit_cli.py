@@ -94,3 +94,42 @@ def test_committed_fit_configs_are_valid():
         ref = cfg.data.reference_energies
         pot = build_potential(cfg.model, [ref[s] for s in cfg.model.species] if isinstance(ref, dict) else None)
         assert pot.species == cfg.model.species, path
+
+
+def test_fit_start_from_a_fitted_model(tmp_path, capsys):
+    """``model.start_from``: the fit begins at the given model's parameters (zero epochs
+    reproduce it exactly), continues from there, and refuses a model of another shape or
+    with other reference energies, naming the difference."""
+    data = _data(tmp_path)
+    first = tmp_path / "first"
+    (tmp_path / "a.toml").write_text(CONFIG.format(out=first, data=data, epochs=4))
+    assert main(["fit", str(tmp_path / "a.toml")]) == 0
+    a = physml.load(first / "model")
+    start = f'start_from = "{first / "model"}"\n'
+    same = tmp_path / "same"
+    (tmp_path / "b.toml").write_text(CONFIG.format(out=same, data=data, epochs=0).replace('species = ["Cu"]\n', 'species = ["Cu"]\n' + start))
+    assert main(["fit", str(tmp_path / "b.toml")]) == 0
+    b = physml.load(same / "model")
+    for (k, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items()):
+        assert torch.equal(x, y), k
+    assert "parameters and descriptor scales from" in (same / "log.txt").read_text()
+    # continuing: the training loss goes on from the first fit's last value, not from the initial guess
+    more = tmp_path / "more"
+    (tmp_path / "c.toml").write_text(CONFIG.format(out=more, data=data, epochs=4).replace('species = ["Cu"]\n', 'species = ["Cu"]\n' + start))
+    assert main(["fit", str(tmp_path / "c.toml")]) == 0
+    m1 = json.loads((first / "metrics.json").read_text())["train"]["all"]["energy_rmse"]
+    m2 = json.loads((more / "metrics.json").read_text())["train"]["all"]["energy_rmse"]
+    assert m2 < m1
+    c = physml.load(more / "model")
+    assert not all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), c.state_dict().values()))
+    # another reference energy, another term: refused with the reason
+    bad = tmp_path / "bad.toml"
+    bad.write_text(CONFIG.format(out=tmp_path / "x", data=data, epochs=1).replace("Cu = 0.0", "Cu = -1.0").replace('species = ["Cu"]\n', 'species = ["Cu"]\n' + start))
+    assert main(["fit", str(bad)]) == 2
+    assert "reference energies" in capsys.readouterr().err
+    bad.write_text(CONFIG.format(out=tmp_path / "y", data=data, epochs=1).replace('species = ["Cu"]\n', 'species = ["Cu"]\n' + start).replace("[optimizer]", '[[model.terms]]\nkind = "site_energy"\n[optimizer]'))
+    assert main(["fit", str(bad)]) == 2
+    assert "model.start_from" in capsys.readouterr().err
+    bad.write_text(CONFIG.format(out=tmp_path / "z", data=data, epochs=1).replace('species = ["Cu"]\n', 'species = ["Cu"]\nstart_from = "nowhere/model"\n'))
+    assert main(["fit", str(bad)]) == 2
+    assert "model.start_from: nowhere/model: no such model file" in capsys.readouterr().err

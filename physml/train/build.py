@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import torch
+
 from physml.ml.descriptors import descriptor_from_config
 from physml.ml.physics_informed import PhysicsInformed
 from physml.potential import Component, Potential
@@ -54,3 +56,41 @@ def _build_alloy(model: ModelConfig, seed: int) -> Potential:
     if missing:
         raise ValueError(f"model.inherit: no elemental potential for {missing}")
     return alloy([by_species[s] for s in model.species], unfreeze=dict(model.unfreeze), seed=seed, **dict(model.alloy))
+
+
+def start_from(potential: Potential, path: str) -> dict:
+    """Copy the parameters and buffers (descriptor scales, reference energies) of the physml
+    model at ``path`` into ``potential``, built from the same model section; returns a record
+    for the fit's metadata (path, sha256 of the copied tensors). The two must have the same
+    species, terms and tensor shapes, and the same reference energies: anything else is an
+    error naming the first difference (nothing is copied then)."""
+    import hashlib
+
+    from physml.io import load
+
+    src = load(path)
+    where = f"model.start_from ({path})"
+    if not isinstance(src, Potential):
+        raise ValueError(f"{where}: not a physml potential")
+    if list(src.species) != list(potential.species):
+        raise ValueError(f"{where}: species {list(src.species)} differ from model.species {list(potential.species)}")
+    mine, theirs = potential.state_dict(), src.state_dict()
+    missing = [k for k in mine if k not in theirs]
+    extra = [k for k in theirs if k not in mine]
+    if missing or extra:
+        raise ValueError(f"{where}: the model's terms differ from model.terms (tensors missing: {missing[:3]}, not expected: {extra[:3]})")
+    for k, v in mine.items():
+        if tuple(theirs[k].shape) != tuple(v.shape):
+            raise ValueError(f"{where}: tensor {k} has shape {tuple(theirs[k].shape)}, the config's model {tuple(v.shape)}")
+    ref_mine, ref_theirs = mine.get("reference_energies"), theirs.get("reference_energies")
+    if ref_mine is not None and not torch.allclose(ref_mine.to(ref_theirs), ref_theirs, rtol=0, atol=1e-12):
+        raise ValueError(
+            f"{where}: its reference energies {dict(zip(src.species, ref_theirs.tolist()))} differ from the config's "
+            f"{dict(zip(potential.species, ref_mine.tolist()))}"
+        )
+    potential.load_state_dict({k: theirs[k].to(mine[k]) for k in mine})
+    h = hashlib.sha256()
+    for k in sorted(theirs):
+        h.update(k.encode())
+        h.update(theirs[k].detach().to(torch.float64).contiguous().cpu().numpy().tobytes())
+    return {"path": str(path), "sha256": h.hexdigest()}

@@ -59,13 +59,19 @@ class ModelConfig(_Strict):
     one per species) builds an alloy with :func:`physml.alloy` instead: the elemental blocks
     are frozen, ``alloy`` holds the options of the cross part (``hidden``, ``activation``,
     ``out_scale``, ``eam_cross``) and ``unfreeze`` (species → learning-rate factor) makes
-    chosen inherited blocks trainable, explicitly."""
+    chosen inherited blocks trainable, explicitly.
+
+    ``start_from`` (path of a physml model with the same terms, network shapes and species)
+    starts the fit from that model's parameters, descriptor scales included, instead of
+    ``initial`` and a random network: fine-tuning a fitted model with another loss or data.
+    The config's reference energies must equal the model's."""
 
     species: list[str]
     terms: list[TermConfig] = Field(default_factory=list)
     inherit: list[str] = Field(default_factory=list)
     alloy: dict[str, Any] = Field(default_factory=dict)
     unfreeze: dict[str, float] = Field(default_factory=dict)
+    start_from: str | None = None
 
 
 class LossConfig(_Strict):
@@ -214,7 +220,11 @@ def check_model(model: "ModelConfig", root: str = "model") -> list[str]:
     if msgs:
         return msgs
     if model.inherit or model.alloy or model.unfreeze:
+        if model.start_from is not None:
+            return [f"{root}.start_from: an alloy starts from its inherited elementals; remove {root}.start_from"]
         return _check_inherit(model, root)
+    if model.start_from is not None and not Path(model.start_from).exists():
+        msgs.append(f"{root}.start_from: {model.start_from}: no such model file or directory")
     if not model.terms:
         return [f"{root}.terms: required (or inherit elemental potentials with {root}.inherit)"]
     for t, tc in enumerate(model.terms):

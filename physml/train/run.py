@@ -39,7 +39,7 @@ from physml.data import fit_reference_energies, holdout_groups, load_dataset, ra
 from physml.evaluate import evaluate, table
 from physml.io import save
 from physml.train import rundir
-from physml.train.build import build_potential
+from physml.train.build import build_potential, start_from
 from physml.train.config import ConfigError, FitConfig, load_config
 from physml.train.distributed import World, barrier, broadcast_object, current, init_from_env, launched, shutdown
 from physml.train.loss import LossWeights
@@ -216,9 +216,15 @@ def _fit(cfg: FitConfig, run: Path, do_resume: bool, resume: bool, on_epoch, sho
                     f"the config gives other values for {differ} (remove the key or use the inherited values)"
                 )
         log(f"reference energies (inherited, frozen): {inherited}")
+    if cfg.model.start_from and not do_resume:  # (a resumed fit has them from its checkpoint)
+        try:
+            started = start_from(pot, cfg.model.start_from)
+        except (OSError, ValueError) as err:
+            raise ConfigError(str(err)) from None
+        log(f"parameters and descriptor scales from {started['path']} (sha256 {started['sha256'][:16]}…)")
     # models built from terms only: inherited providers keep their trained scales, and a
     # resumed fit restores the scales from its checkpoint
-    if not do_resume and not cfg.model.inherit:
+    if not do_resume and not cfg.model.inherit and not cfg.model.start_from:
         for k, sc in enumerate(fit_descriptor_scales(pot, train)):
             log(f"descriptor scales (1/RMS over the training atoms) of provider {k}: {[round(float(x), 4) for x in sc.flatten()]}")
     log(pot.describe())
