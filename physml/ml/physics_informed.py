@@ -110,6 +110,14 @@ class PhysicsInformed(ParameterProvider):
         """Raw parameters (N, P) from descriptors G (N, n_features) and species (N,) — the
         forward pass after the descriptor (an alloy evaluates inherited elemental providers
         on their own descriptor columns this way)."""
+        y = self.perturbation(G, species)
+        self._last_nn = y
+        return self.p0[species] + y if self.use_baseline else y
+
+    def perturbation(self, G: torch.Tensor, species: torch.Tensor) -> torch.Tensor:
+        """The network's part δp (N, P) of the raw parameters for descriptors G and species
+        (the output times ``out_scale``); unlike :meth:`raw_from_descriptors` it leaves the
+        state of :meth:`regularization` alone (training penalties on other structures)."""
         if self.central_species_blocks:
             onehot = torch.nn.functional.one_hot(species, self.n_species).to(G.dtype)
             G = (onehot[:, :, None] * G[:, None, :]).reshape(G.shape[0], -1)
@@ -118,9 +126,11 @@ class PhysicsInformed(ParameterProvider):
         if self.shared_network:
             P = self.layout.size
             y = y.reshape(-1, self.n_species, P).gather(1, species.view(-1, 1, 1).expand(-1, 1, P)).squeeze(1)
-        y = y * self.out_scale
-        self._last_nn = y
-        return self.p0[species] + y if self.use_baseline else y
+        return y * self.out_scale
+
+    def penalty_weights(self) -> torch.Tensor:
+        """1/s_k² per output column (see ``perturbation_scale``)."""
+        return self.p0.new_tensor(self._penalty_weights)
 
     def regularization(self) -> torch.Tensor | None:
         """R_p of the last evaluation: the mean over atoms and outputs of (δp_ik / s_k)²

@@ -36,7 +36,9 @@ class SplitConfig(_Strict):
 class DataConfig(_Strict):
     """``pressure_offset`` (GPa): the isotropic (Pulay-like) stress error of the DFT data,
     the amount by which −tr(σ)/3 lies below −dE/dV; every stress label of the train,
-    validation and test data becomes σ − δ·I (:func:`physml.data.corrections.shift_pressure`)."""
+    validation and test data becomes σ − δ·I (:func:`physml.data.corrections.shift_pressure`).
+    ``anchors``: a file of unlabelled anchor structures (:mod:`physml.train.anchors`; used
+    with ``loss.anchor``)."""
 
     train: str
     test: str | None = None
@@ -44,6 +46,7 @@ class DataConfig(_Strict):
     reference_energies: dict[str, float] | Literal["fit"] = "fit"
     min_distance: float = 0.5
     pressure_offset: float = Field(0.0, allow_inf_nan=False)
+    anchors: str | None = None
 
 
 class TermConfig(_Strict):
@@ -79,6 +82,7 @@ class LossConfig(_Strict):
     forces: float = 1.0
     stress: float = 0.0
     perturbation: float = 0.0
+    anchor: float = Field(0.0, ge=0, allow_inf_nan=False)
     group_weights: dict[str, float] = Field(default_factory=dict)
 
 
@@ -319,6 +323,12 @@ def _check_sections(cfg: FitConfig) -> list[str]:
         msgs.append(f"data.split.fractions: must be non-negative and sum to 1, got {sp.fractions}")
     if sp.kind == "holdout" and not sp.holdout_groups:
         msgs.append("data.split.holdout_groups: needed for kind = 'holdout'")
+    if cfg.loss.anchor > 0 and not cfg.data.anchors:
+        msgs.append("loss.anchor: needs the anchor structures (data.anchors)")
+    if cfg.data.anchors and not cfg.loss.anchor > 0:
+        msgs.append("data.anchors: unused without a positive loss.anchor weight")
+    if cfg.data.anchors and not Path(cfg.data.anchors).exists():
+        msgs.append(f"data.anchors: {cfg.data.anchors}: no such file")
     return msgs
 
 

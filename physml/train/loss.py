@@ -6,7 +6,7 @@ and label masks m:
     L_E = Σ_b m_b ω_b ((E_b − Ê_b)/n_b)² / Σ_b m_b ω_b                       (eV²/atom²)
     L_F = Σ_a m_a ω_b(a) |F_a − F̂_a|² / (3 Σ_a m_a ω_b(a))                   (eV²/Å²)
     L_S = Σ_b m_b ω_b ‖σ_b − σ̂_b‖²_F / (9 Σ_b m_b ω_b)                       (eV²/Å⁶)
-    L   = w_E L_E + w_F L_F + w_S L_S + λ_p R_p + λ_w Σ w²
+    L   = w_E L_E + w_F L_F + w_S L_S + λ_p R_p + λ_a R_a + λ_w Σ w²
 
 R_p is the mean squared network perturbation of physics-informed providers (keeps p_i near
 the physical baseline p0, as in the PINN papers; each parameter's perturbation measured in
@@ -15,6 +15,9 @@ A provider opts in by implementing
 ``regularization(graph)`` (or ``regularization()`` using its last evaluation), returning a
 scalar or None. λ_w Σ w² is the L2 weight penalty, used by the L-BFGS stages; the Adam
 stages apply decoupled weight decay in the optimiser instead (never to frozen tensors).
+R_a is the anchor penalty (:mod:`physml.train.anchors`): the networks' perturbations at
+unlabelled anchor structures held at those of a reference crystal; every batch carries it
+whole (a data-parallel part carries its share of the global batch's structures).
 
 Data-parallel training splits a global mini-batch over processes: each process passes the
 *global* batch's normalisers (:func:`loss_normalisers` of the whole batch) and gets the
@@ -44,6 +47,7 @@ class LossWeights:
     stress: float = 0.0
     perturbation: float = 0.0
     group: dict[str, float] = field(default_factory=dict)  # config_type -> weight factor
+    anchor: float = 0.0
 
 
 def _masked_mean(sq: torch.Tensor, w: torch.Tensor, den: torch.Tensor | float | None = None) -> torch.Tensor:
@@ -60,13 +64,16 @@ def _omega(batch, weights: LossWeights) -> torch.Tensor:
 
 def loss_normalisers(batch, weights: LossWeights) -> dict[str, float]:
     """The denominators of L_E, L_F, L_S (Σ m ω) and the atom count of a batch; pass those
-    of a global batch to :func:`loss_terms` of each of its parts (data parallelism)."""
+    of a global batch to :func:`loss_terms` of each of its parts (data parallelism).
+    ``anchors``: an :class:`~physml.train.anchors.AnchorSet` (its penalty enters with
+    ``weights.anchor``)."""
     omega = _omega(batch, weights)
     return {
         "energy": float((omega * batch.energy_mask).sum()),
         "forces": float((omega[batch.batch] * batch.forces_mask).sum()),
         "stress": float((omega * batch.stress_mask).sum()),
         "atoms": float(batch.n_atoms),
+        "structures": float(len(batch.natoms)),
     }
 
 
@@ -97,8 +104,9 @@ def loss_terms(
     l2_parameters: Iterable[torch.Tensor] | None = None,
     weight_decay: float = 0.0,
     normalisers: dict[str, float] | None = None,
+    anchors=None,
 ) -> dict[str, torch.Tensor]:
-    """Loss components (``energy``, ``forces``, ``stress``, ``perturbation``,
+    """Loss components (``energy``, ``forces``, ``stress``, ``perturbation``, ``anchor``,
     ``weight_decay``) and their weighted sum ``total`` for a
     :class:`~physml.data.labels.LabelledBatch` and the potential's predictions.
 
@@ -133,6 +141,12 @@ def loss_terms(
         if normalisers is not None and normalisers["atoms"] > 0:
             reg = reg * (batch.n_atoms / normalisers["atoms"])  # a per-atom mean
     out["perturbation"] = reg
+    anc = zero
+    if anchors is not None and weights.anchor:
+        anc = anchors.penalty()
+        if normalisers is not None and normalisers.get("structures", 0) > 0:
+            anc = anc * (len(batch.natoms) / normalisers["structures"])  # this part's share
+    out["anchor"] = anc
     l2 = zero
     if weight_decay and l2_parameters is not None:
         for p in l2_parameters:
@@ -140,6 +154,6 @@ def loss_terms(
     out["weight_decay"] = l2
     out["total"] = (
         weights.energy * out["energy"] + weights.forces * out["forces"] + weights.stress * out["stress"]
-        + weights.perturbation * reg + weight_decay * l2
+        + weights.perturbation * reg + weights.anchor * anc + weight_decay * l2
     )
     return out

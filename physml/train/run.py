@@ -229,8 +229,17 @@ def _fit(cfg: FitConfig, run: Path, do_resume: bool, resume: bool, on_epoch, sho
             log(f"descriptor scales (1/RMS over the training atoms) of provider {k}: {[round(float(x), 4) for x in sc.flatten()]}")
     log(pot.describe())
 
+    anchors = None
+    if cfg.data.anchors:
+        from physml.train.anchors import AnchorSet, read_anchors
+
+        try:
+            anchors = AnchorSet(pot, *read_anchors(cfg.data.anchors, list(cfg.model.species)))
+        except (OSError, ValueError) as err:
+            raise ConfigError(str(err)) from None
+        log(anchors.describe())
     o = cfg.optimizer
-    lw = LossWeights(cfg.loss.energy, cfg.loss.forces, cfg.loss.stress, cfg.loss.perturbation, dict(cfg.loss.group_weights))
+    lw = LossWeights(cfg.loss.energy, cfg.loss.forces, cfg.loss.stress, cfg.loss.perturbation, anchor=cfg.loss.anchor, group=dict(cfg.loss.group_weights))
 
     def report(rec: dict) -> None:
         if on_epoch is not None:
@@ -241,7 +250,7 @@ def _fit(cfg: FitConfig, run: Path, do_resume: bool, resume: bool, on_epoch, sho
         gradient_clip=o.gradient_clip, seed=cfg.seed, checkpoint=run / rundir.CHECKPOINT, log=log, patience=o.patience,
         lr_factor=o.lr_factor, lr_patience=o.lr_patience, scheduler=o.scheduler, min_lr=o.min_lr,
         baseline_optimizer=o.baseline_optimizer, lbfgs_iterations=o.lbfgs_iterations, joint_baseline=o.joint_baseline,
-        progress=show, on_epoch=report, world=world,
+        progress=show, on_epoch=report, world=world, anchors=anchors,
     )
     stages = [("baseline", o.baseline_epochs)]
     if any(c.provider.kind != "constant" for c in pot.components):

@@ -49,7 +49,7 @@ from physml.train.loss import LossWeights, loss_normalisers, loss_terms
 
 STAGES = ("baseline", "network", "lbfgs")
 _STAGE_OFFSET = {"baseline": 0, "network": 50_000_000, "lbfgs": 90_000_000}
-_COMPONENTS = ("energy", "forces", "stress", "perturbation")
+_COMPONENTS = ("energy", "forces", "stress", "perturbation", "anchor")
 
 
 def baseline_parameters(pot: Potential) -> list[torch.nn.Parameter]:
@@ -146,6 +146,8 @@ class Trainer:
         progress: tqdm progress bars (None: only when stderr is a terminal).
         on_epoch: called with each epoch's record after its checkpoint is written.
         world: the process group (default: the initialised one, else a single process).
+        anchors: an :class:`~physml.train.anchors.AnchorSet` whose penalty enters every
+            batch's loss with ``weights.anchor``.
     """
 
     def __init__(
@@ -173,12 +175,14 @@ class Trainer:
         progress: bool | None = None,
         on_epoch: Callable[[dict], None] | None = None,
         world: World | None = None,
+        anchors=None,
     ):
         if scheduler not in ("plateau", "cosine", "none"):
             raise ValueError(f"scheduler must be 'plateau', 'cosine' or 'none', got {scheduler!r}")
         if baseline_optimizer not in ("adam", "lbfgs"):
             raise ValueError(f"baseline_optimizer must be 'adam' or 'lbfgs', got {baseline_optimizer!r}")
         self.pot = potential
+        self.anchors = anchors
         self.world = world if world is not None else current()
         broadcast_module(self.world, potential)  # identical start on every process
         self.weights = weights
@@ -277,7 +281,7 @@ class Trainer:
             return None
         w = self.weights
         pred = self.pot(part.batch, nlist=part.nlist, forces=w.forces > 0, stress=w.stress > 0, create_graph=create_graph)
-        return loss_terms(pred, part.batch, w, self.pot, normalisers=part.normalisers)
+        return loss_terms(pred, part.batch, w, self.pot, normalisers=part.normalisers, anchors=self.anchors)
 
     @staticmethod
     def _values(t: dict | None) -> list[float]:

@@ -1,0 +1,197 @@
+"""Anchor structures (physml.train.anchors): the penalty against hand-computed values,
+its invariances, its gradients, its effect in a fit, the config and file errors."""
+
+from __future__ import annotations
+
+import ase.io
+import numpy as np
+import pytest
+import torch
+from ase.build import bulk
+
+from physml.empirical import Morse
+from physml.ml import GaussianLegendre, PhysicsInformed
+from physml.neighbors import neighbor_list
+from physml.potential import Component, Potential
+from physml.train import LossWeights
+from physml.train.anchors import AnchorSet, read_anchors
+from physml.train.trainer import Trainer
+from tests.test_trainer import labelled
+
+
+def _pinn(seed=0, scale=None):
+    t = Morse(["Cu"], cutoff=4.5)
+    prov = PhysicsInformed(t.parameter_specs(), 1, GaussianLegendre([0, 2], [2.5, 3.5], 1.0, 4.5, 1.0), hidden=[4], seed=seed,
+                           out_scale=0.3, perturbation_scale=scale)
+    return Potential(["Cu"], [Component(t, prov)])
+
+
+def _crystal():
+    return bulk("Cu", "fcc", a=3.6, cubic=True)
+
+
+def _vacancy():
+    a = _crystal() * (2, 2, 2)
+    del a[0]
+    return a
+
+
+def _perturbations(pot, atoms):
+    """δp of every atom of one structure, through the provider's ordinary forward."""
+    prov = pot.components[0].provider
+    b = pot.batch(atoms)
+    pot(b, nlist=neighbor_list(b, pot.cutoff), forces=False, stress=False)
+    return prov._last_nn.detach()
+
+
+def test_penalty_against_hand_computed_values():
+    pot = _pinn(scale={"alpha": 0.5})
+    prov = pot.components[0].provider
+    ref, vac = _crystal(), _vacancy()
+    w = prov.penalty_weights()
+    assert w.tolist() == [1.0, 4.0, 1.0]  # D, alpha (s = 0.5), r0
+    y_ref, y_vac = _perturbations(pot, ref), _perturbations(pot, vac)
+    # with a reference: (δp_i − mean δp_ref)² / s², mean over anchor atoms and outputs
+    got = float(AnchorSet(pot, [ref, vac], [True, False]).penalty().detach())
+    want = float((((y_vac - y_ref.mean(0)) ** 2) * w).mean())
+    assert got == pytest.approx(want, rel=1e-12) and got > 0
+    # without one: held at p0 (δp → 0), the provider's own perturbation penalty on those atoms
+    got0 = float(AnchorSet(pot, [vac], [False]).penalty().detach())
+    assert got0 == pytest.approx(float(((y_vac**2) * w).mean()), rel=1e-12)
+
+
+def test_penalty_vanishes_for_the_reference_environment_and_is_translation_invariant():
+    pot = _pinn()
+    ref = _crystal()
+    same = ref * (2, 1, 1)  # every atom the reference environment
+    assert abs(float(AnchorSet(pot, [ref, same], [True, False]).penalty().detach())) < 1e-28
+    vac = _vacancy()
+    moved = vac.copy()
+    moved.translate([0.31, -0.2, 0.77])
+    moved.wrap()
+    p1 = float(AnchorSet(pot, [ref, vac], [True, False]).penalty().detach())
+    p2 = float(AnchorSet(pot, [ref, moved], [True, False]).penalty().detach())
+    assert p2 == pytest.approx(p1, rel=1e-10)
+
+
+def test_penalty_gradients_reach_the_networks_only():
+    pot = _pinn()
+    prov = pot.components[0].provider
+    anchors = AnchorSet(pot, [_crystal(), _vacancy()], [True, False])
+    val = anchors.penalty()
+    val.backward()
+    g = [p.grad for p in prov.networks.parameters()]
+    assert all(x is not None for x in g) and sum(float(x.abs().sum()) for x in g) > 0
+    assert prov.p0.grad is None or float(prov.p0.grad.abs().sum()) == 0.0
+    # finite difference along one weight
+    p = next(prov.networks.parameters())
+    k = (0,) * p.dim()
+    h = 1e-6
+    with torch.no_grad():
+        p[k] += h
+        up = float(anchors.penalty().detach())
+        p[k] -= 2 * h
+        dn = float(anchors.penalty().detach())
+        p[k] += h
+    assert (up - dn) / (2 * h) == pytest.approx(float(p.grad[k]), rel=1e-6, abs=1e-14)
+
+
+def test_anchors_in_a_fit_hold_the_anchor_perturbation():
+    data = labelled(8, 3)
+    ref, vac = _crystal(), _vacancy()
+    penalties = {}
+    for weight in (0.0, 100.0):
+        torch.manual_seed(0)
+        pot = _pinn(seed=1)
+        anchors = AnchorSet(pot, [ref, vac], [True, False])
+        tr = Trainer(pot, data, None, LossWeights(energy=1.0, forces=0.1, anchor=weight), batch_size=4, learning_rate=0.02, seed=0,
+                     progress=False, anchors=anchors)
+        h = tr.run("network", epochs=15)
+        assert np.isfinite(h.epochs[-1]["train_loss"])
+        penalties[weight] = float(anchors.penalty().detach())
+    assert penalties[100.0] < 0.2 * penalties[0.0]
+
+
+def test_anchor_files_and_config_errors(tmp_path):
+    ref, vac = _crystal(), _vacancy()
+    ref.info["config_type"] = "reference"
+    p = tmp_path / "anchors.extxyz"
+    ase.io.write(p, [ref, vac])
+    frames, refs = read_anchors(p, ["Cu"])
+    assert refs == [True, False] and len(frames[1]) == len(vac)
+    ase.io.write(tmp_path / "mixed.extxyz", [bulk("Ta", "bcc", a=3.3), vac])
+    with pytest.raises(ValueError, match=r"mixed.extxyz, structure 1: element\(s\) \['Cu'\] are not in model.species \['Ta'\]"):
+        read_anchors(tmp_path / "mixed.extxyz", ["Ta"])
+    ase.io.write(tmp_path / "only_ref.extxyz", [ref])
+    with pytest.raises(ValueError, match="every structure is a reference"):
+        read_anchors(tmp_path / "only_ref.extxyz", ["Cu"])
+    with pytest.raises(FileNotFoundError, match="data.anchors: .*nowhere.extxyz: no such file"):
+        read_anchors(tmp_path / "nowhere.extxyz", ["Cu"])
+    (tmp_path / "broken.extxyz").write_text("3\nnot an extxyz header\nCu 0 0\n")
+    with pytest.raises(ValueError, match="broken.extxyz: cannot be read"):
+        read_anchors(tmp_path / "broken.extxyz", ["Cu"])
+    with pytest.raises(ValueError, match="no physics-informed provider"):
+        AnchorSet(Potential(["Cu"], [Component(Morse(["Cu"], cutoff=4.5))]), [vac], [False])
+
+    from physml.train.config import ConfigError, validate_config
+
+    base = {"data": {"train": "x.extxyz"}, "model": {"species": ["Cu"], "terms": [{"kind": "morse"}]}}
+    with pytest.raises(ConfigError, match=r"loss.anchor: needs the anchor structures \(data.anchors\)"):
+        validate_config({**base, "loss": {"anchor": 1.0}})
+    with pytest.raises(ConfigError, match="data.anchors: unused without a positive loss.anchor weight"):
+        validate_config({**base, "data": {"train": "x.extxyz", "anchors": str(p)}})
+    with pytest.raises(ConfigError, match="data.anchors: .*missing.extxyz: no such file"):
+        validate_config({**base, "data": {"train": "x.extxyz", "anchors": str(tmp_path / "missing.extxyz")}, "loss": {"anchor": 1.0}})
+    with pytest.raises(ConfigError, match="loss.anchor"):
+        validate_config({**base, "loss": {"anchor": -1.0}})
+    cfg = validate_config({**base, "data": {"train": "x.extxyz", "anchors": str(p)}, "loss": {"anchor": 1.0}})
+    assert cfg.loss.anchor == 1.0
+
+
+def test_fit_cli_with_anchors(tmp_path):
+    """``physml fit`` with data.anchors and loss.anchor: the anchors are logged, their
+    penalty is a recorded loss component, and the fit completes."""
+    import json
+
+    from physml.cli import main
+    from tests.test_fit_cli import _data
+
+    data = _data(tmp_path)
+    ref, vac = _crystal(), _vacancy()
+    ref.info["config_type"] = "reference"
+    anchors = tmp_path / "anchors.extxyz"
+    ase.io.write(anchors, [ref, vac])
+    out = tmp_path / "run"
+    (tmp_path / "fit.toml").write_text(f"""
+seed = 2
+output = "{out}"
+[data]
+train = "{data}"
+reference_energies = {{Cu = 0.0}}
+anchors = "{anchors}"
+[data.split]
+fractions = [0.6, 0.2, 0.2]
+[model]
+species = ["Cu"]
+[[model.terms]]
+kind = "morse"
+config = {{cutoff = 4.5, smoothing = 1.0}}
+provider = "physics_informed"
+initial = {{D = 0.3, alpha = 1.5, r0 = 2.5}}
+[model.terms.provider_config]
+hidden = [4]
+out_scale = 0.3
+descriptor = {{kind = "gaussian_legendre", orders = [0, 2], centres = [2.5, 3.5], width = 1.0, cutoff = 4.5, smoothing = 1.0}}
+[loss]
+forces = 0.1
+anchor = 10.0
+[optimizer]
+epochs = 3
+batch_size = 4
+learning_rate = 0.01
+""")
+    assert main(["fit", str(tmp_path / "fit.toml")]) == 0
+    log = (out / "log.txt").read_text()
+    assert f"anchors: 2 structures, {len(vac)} anchor atoms held at the perturbation of {len(ref)} reference atoms" in log
+    epochs = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    assert epochs and all(e["train_anchor"] > 0 and e["val_anchor"] > 0 for e in epochs)
