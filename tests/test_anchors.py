@@ -19,10 +19,9 @@ from physml.train.trainer import Trainer
 from tests.test_trainer import labelled
 
 
-def _pinn(seed=0, scale=None):
+def _pinn(seed=0):
     t = Morse(["Cu"], cutoff=4.5)
-    prov = PhysicsInformed(t.parameter_specs(), 1, GaussianLegendre([0, 2], [2.5, 3.5], 1.0, 4.5, 1.0), hidden=[4], seed=seed,
-                           out_scale=0.3, perturbation_scale=scale)
+    prov = PhysicsInformed(t.parameter_specs(), 1, GaussianLegendre([0, 2], [2.5, 3.5], 1.0, 4.5, 1.0), hidden=[4], seed=seed, out_scale=0.3)
     return Potential(["Cu"], [Component(t, prov)])
 
 
@@ -44,20 +43,35 @@ def _perturbations(pot, atoms):
     return prov._last_nn.detach()
 
 
+def _site_energies(pot, atoms, raw=None):
+    """E_i of one structure's atoms from the PINN component, with the provider's own raw
+    parameters or the given ones (one row per atom)."""
+    from physml.neighbors import Graph
+
+    comp = pot.components[0]
+    b = pot.batch(atoms)
+    g = Graph.build(b, neighbor_list(b, pot.cutoff), 1)
+    if raw is None:
+        raw = comp.provider(g)
+    return comp.term.energies(g, comp.provider.layout.physical(raw)).detach()
+
+
 def test_penalty_against_hand_computed_values():
-    pot = _pinn(scale={"alpha": 0.5})
+    pot = _pinn()
     prov = pot.components[0].provider
     ref, vac = _crystal(), _vacancy()
-    w = prov.penalty_weights()
-    assert w.tolist() == [1.0, 4.0, 1.0]  # D, alpha (s = 0.5), r0
     y_ref, y_vac = _perturbations(pot, ref), _perturbations(pot, vac)
-    # with a reference: (δp_i − mean δp_ref)² / s², mean over anchor atoms and outputs
+    p0 = prov.p0.detach()[0]
+    # with a reference: (E_i(p0 + δp_i) − E_i(p0 + mean δp_ref))², mean over the anchor atoms
+    e = _site_energies(pot, vac)
+    e_ref = _site_energies(pot, vac, (p0 + y_ref.mean(0)).expand(len(vac), -1))
     got = float(AnchorSet(pot, [ref, vac], [True, False]).penalty().detach())
-    want = float((((y_vac - y_ref.mean(0)) ** 2) * w).mean())
-    assert got == pytest.approx(want, rel=1e-12) and got > 0
-    # without one: held at p0 (δp → 0), the provider's own perturbation penalty on those atoms
+    assert got == pytest.approx(float(((e - e_ref) ** 2).mean()), rel=1e-10) and got > 0
+    # without one: held at the baseline p0
+    e0 = _site_energies(pot, vac, p0.expand(len(vac), -1))
     got0 = float(AnchorSet(pot, [vac], [False]).penalty().detach())
-    assert got0 == pytest.approx(float(((y_vac**2) * w).mean()), rel=1e-12)
+    assert got0 == pytest.approx(float(((e - e0) ** 2).mean()), rel=1e-10)
+    assert float(((y_vac - y_ref.mean(0)) ** 2).sum()) > 0  # the environments differ
 
 
 def test_penalty_vanishes_for_the_reference_environment_and_is_translation_invariant():
@@ -74,29 +88,34 @@ def test_penalty_vanishes_for_the_reference_environment_and_is_translation_invar
     assert p2 == pytest.approx(p1, rel=1e-10)
 
 
-def test_penalty_gradients_reach_the_networks_only():
+def test_penalty_gradients():
+    """Gradients into the network weights and p0 against central differences (no
+    reference: with one, the reference perturbation is a target without gradient, which a
+    finite difference of the weights would move)."""
     pot = _pinn()
     prov = pot.components[0].provider
-    anchors = AnchorSet(pot, [_crystal(), _vacancy()], [True, False])
-    val = anchors.penalty()
-    val.backward()
+    anchors = AnchorSet(pot, [_vacancy()], [False])
+    anchors.penalty().backward()
     g = [p.grad for p in prov.networks.parameters()]
     assert all(x is not None for x in g) and sum(float(x.abs().sum()) for x in g) > 0
-    assert prov.p0.grad is None or float(prov.p0.grad.abs().sum()) == 0.0
-    # finite difference along one weight
-    p = next(prov.networks.parameters())
-    k = (0,) * p.dim()
     h = 1e-6
-    with torch.no_grad():
-        p[k] += h
-        up = float(anchors.penalty().detach())
-        p[k] -= 2 * h
-        dn = float(anchors.penalty().detach())
-        p[k] += h
-    assert (up - dn) / (2 * h) == pytest.approx(float(p.grad[k]), rel=1e-6, abs=1e-14)
+    for p in (next(prov.networks.parameters()), prov.p0):
+        k = (0,) * p.dim()
+        with torch.no_grad():
+            p[k] += h
+            up = float(anchors.penalty().detach())
+            p[k] -= 2 * h
+            dn = float(anchors.penalty().detach())
+            p[k] += h
+        assert float(p.grad[k]) != 0.0
+        assert (up - dn) / (2 * h) == pytest.approx(float(p.grad[k]), rel=1e-6, abs=1e-14)
+    # with a reference the gradient still flows into the networks
+    pot.zero_grad()
+    AnchorSet(pot, [_crystal(), _vacancy()], [True, False]).penalty().backward()
+    assert sum(float(q.grad.abs().sum()) for q in prov.networks.parameters()) > 0
 
 
-def test_anchors_in_a_fit_hold_the_anchor_perturbation():
+def test_anchors_in_a_fit_hold_the_anchor_energies():
     data = labelled(8, 3)
     ref, vac = _crystal(), _vacancy()
     penalties = {}
@@ -192,6 +211,6 @@ learning_rate = 0.01
 """)
     assert main(["fit", str(tmp_path / "fit.toml")]) == 0
     log = (out / "log.txt").read_text()
-    assert f"anchors: 2 structures, {len(vac)} anchor atoms held at the perturbation of {len(ref)} reference atoms" in log
+    assert f"anchors: 2 structures, {len(vac)} anchor atoms held at the site energies of their analytic terms with the parameters of {len(ref)} reference atoms" in log
     epochs = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
     assert epochs and all(e["train_anchor"] > 0 and e["val_anchor"] > 0 for e in epochs)

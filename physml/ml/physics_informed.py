@@ -128,10 +128,6 @@ class PhysicsInformed(ParameterProvider):
             y = y.reshape(-1, self.n_species, P).gather(1, species.view(-1, 1, 1).expand(-1, 1, P)).squeeze(1)
         return y * self.out_scale
 
-    def penalty_weights(self) -> torch.Tensor:
-        """1/s_k² per output column (see ``perturbation_scale``)."""
-        return self.p0.new_tensor(self._penalty_weights)
-
     def regularization(self) -> torch.Tensor | None:
         """R_p of the last evaluation: the mean over atoms and outputs of (δp_ik / s_k)²
         (keeps p_i near p0; the plain mean squared perturbation when every s_k = 1)."""

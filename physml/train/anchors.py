@@ -1,28 +1,33 @@
-"""Anchor structures: unlabelled atomic environments at which the networks of physics-informed
-providers are held to the parameters of a reference crystal.
+"""Anchor structures: unlabelled atomic environments at which a physics-informed model is
+held to the energies its analytic terms give with the parameters of a reference crystal.
 
 The PINN idea is that far from the training data the analytic term with (nearly) its
 baseline parameters still describes the physics. A network, though, answers everywhere: an
 environment the data never show (a vacancy's neighbours in a database without vacancies)
-gets whatever perturbation the nearest training environments taught it, and a small
-parameter change can move a defect energy by electronvolts. Anchors state the prior
-explicitly: for the atoms of the anchor structures (no labels needed — positions only) the
-perturbation δp_i should equal that of the reference crystal,
+gets whatever perturbation the nearest training environments taught it, and a parameter
+change of 1 % can move a defect energy by electronvolts. Anchors state the prior
+explicitly. For every atom i of the anchor structures (positions only, no labels) the site
+energy with the network's parameters should equal the site energy that the same analytic
+term gives with the reference crystal's parameters, in the same environment:
 
-    R_a = ⟨ Σ_k ((δp_ik − δp̄_k(s_i)) / s_k)² ⟩ / P          (mean over the anchor atoms)
+    R_a = ⟨ (E_i(p0 + δp_i) − E_i(p0 + δp̄(s_i)))² ⟩               (eV², mean over anchor atoms)
 
-with δp̄(s) the mean perturbation over the atoms of species s in the anchor file's structures
-whose ``config_type`` is ``"reference"`` (δp̄ = 0 — the baseline p0 itself — for a species
-without reference atoms), s_k the provider's ``perturbation_scale`` and P its number of
-outputs. The loss adds λ_a R_a (``loss.anchor``) to every mini-batch. Gradients reach both
-the anchor and the reference perturbations. The descriptors of the anchors are computed once
-(the structures do not move), so the penalty costs one network evaluation of their atoms
-per step.
+summed over the physics-informed components, with δp̄(s) the mean network perturbation over
+the atoms of species s in the anchor file's structures whose ``config_type`` is
+``"reference"`` (δp̄ = 0 — the baseline p0 itself — for a species without reference atoms).
+δp̄ is a target (no gradient flows into it); gradients reach the networks and p0. The loss
+adds λ_a R_a (``loss.anchor``) to every mini-batch. The anchor descriptors are computed once
+(the structures do not move); a step costs one energy evaluation of the anchor atoms with
+each parameter set. A defect energy E_def − n ε_bulk then comes from the analytic term with
+the bulk's parameters, which is what the term was made to extrapolate with.
+
+Measured in energy rather than in the parameters on purpose: the parameters differ by orders
+of magnitude in how strongly they move the energy (an exponent times a bond length against
+a prefactor), and what has to stay physical is the energy.
 
 This is a regulariser, not data: it encodes "an unseen environment behaves like the
-reference crystal with the analytic term's own response", which the analytic term then turns
-into a defect energy. Anchors should be environments absent from the data; anchoring
-environments that the data do contain works against the data terms.
+reference crystal with the analytic term's own response". Anchors should be environments
+absent from the data; anchoring environments that the data contain works against them.
 """
 
 from __future__ import annotations
@@ -68,8 +73,9 @@ def read_anchors(path: str | Path, species: Sequence[str]) -> tuple[list[Atoms],
 
 
 class AnchorSet:
-    """The anchor atoms' descriptors for every physics-informed provider of ``potential``,
-    and the penalty R_a (module docstring) as a differentiable function of the networks.
+    """The anchor structures' graph and descriptors for every physics-informed component of
+    ``potential``, and the penalty R_a (module docstring) as a differentiable function of
+    the model.
 
     Args:
         potential: the model being fitted (its descriptor modules are evaluated here once).
@@ -78,54 +84,54 @@ class AnchorSet:
     """
 
     def __init__(self, potential, structures: Sequence[Atoms], reference: Sequence[bool]):
+        from physml.neighbors import Graph, neighbor_list
+
         if len(structures) != len(reference):
             raise ValueError("one reference flag per anchor structure")
-        self.providers = [c.provider for c in potential.components if hasattr(c.provider, "perturbation") and hasattr(c.provider, "descriptor")]
-        if not self.providers:
+        self.components = [c for c in potential.components if hasattr(c.provider, "perturbation") and hasattr(c.provider, "descriptor")]
+        if not self.components:
             raise ValueError("data.anchors: the model has no physics-informed provider to anchor")
-        index = {s: k for k, s in enumerate(potential.species)}
-        captured: dict[int, list[torch.Tensor]] = {id(p): [] for p in self.providers}
-        hooks = [p.descriptor.register_forward_hook(lambda m, i, o, key=id(p): captured[key].append(o.detach())) for p in self.providers]
-        species, is_ref = [], []
-        try:
-            with torch.no_grad():
-                for k, (a, ref) in enumerate(zip(structures, reference)):
-                    before = {key: len(v) for key, v in captured.items()}
-                    potential.evaluate([a], forces=False, stress=False)
-                    for p in self.providers:
-                        rows = sum(t.shape[0] for t in captured[id(p)][before[id(p)]:])
-                        if rows != len(a):  # chunked evaluation would interleave other rows
-                            raise RuntimeError(f"anchor structure {k}: {rows} descriptor rows for {len(a)} atoms")
-                    species.append(torch.tensor([index[s] for s in a.get_chemical_symbols()]))
-                    is_ref.append(torch.full((len(a),), bool(ref)))
-        finally:
-            for h in hooks:
-                h.remove()
-        dev = potential.device
-        self.species = torch.cat(species).to(dev)
-        self.is_ref = torch.cat(is_ref).to(dev)
-        self.G = [torch.cat(captured[id(p)]) for p in self.providers]
+        batch = potential.batch(list(structures))
+        nl = neighbor_list(batch, potential.cutoff, full=potential.needs_full_list)
+        self.graph = Graph.build(batch, nl, len(potential.species))
+        with torch.no_grad():
+            self.G = [c.provider.descriptor(self.graph).detach() for c in self.components]
+        self.species = self.graph.species
+        flags = torch.tensor([bool(r) for r in reference], device=batch.batch.device)
+        self.is_ref = flags[batch.batch]
         self.n_atoms = int((~self.is_ref).sum())
         self.n_reference = int(self.is_ref.sum())
         self.n_structures = len(structures)
 
+    def _reference_perturbation(self, y: torch.Tensor, n_species: int) -> torch.Tensor:
+        """δp̄ per species (S, P), detached; zero rows for species without reference atoms."""
+        y = y.detach()
+        target = y.new_zeros((n_species, y.shape[1]))
+        if self.n_reference:
+            ref = self.is_ref
+            sums = target.index_add(0, self.species[ref], y[ref])
+            counts = y.new_zeros(n_species).index_add(0, self.species[ref], y.new_ones(int(ref.sum())))
+            target = sums / counts.clamp(min=1.0)[:, None]
+        return target
+
     def penalty(self) -> torch.Tensor:
-        """R_a summed over the providers (a scalar with gradients into the networks)."""
-        anchor, ref = ~self.is_ref, self.is_ref
-        n_species = int(self.species.max()) + 1
+        """R_a summed over the physics-informed components (a scalar with gradients into the
+        networks and baselines)."""
+        anchor = ~self.is_ref
         total = None
-        for prov, G in zip(self.providers, self.G):
+        for comp, G in zip(self.components, self.G):
+            prov = comp.provider
             y = prov.perturbation(G, self.species)
-            target = y.new_zeros((max(n_species, prov.n_species), y.shape[1]))
-            if self.n_reference:
-                sums = target.index_add(0, self.species[ref], y[ref])
-                counts = torch.zeros(target.shape[0], dtype=y.dtype, device=y.device).index_add(0, self.species[ref], torch.ones_like(y[ref, 0]))
-                target = sums / counts.clamp(min=1.0)[:, None]  # species without reference atoms: 0 (p0)
-            d = y[anchor] - target[self.species[anchor]]
-            val = (d * d * prov.penalty_weights()).mean()
+            ybar = self._reference_perturbation(y, prov.n_species)[self.species]
+            base = prov.p0[self.species] if prov.use_baseline else torch.zeros_like(y)
+            layout = prov.layout
+            e = comp.term.energies(self.graph, layout.physical(base + y))
+            e_ref = comp.term.energies(self.graph, layout.physical(base + ybar))
+            d = (e - e_ref)[anchor]
+            val = (d * d).mean()
             total = val if total is None else total + val
         return total
 
     def describe(self) -> str:
-        return (f"anchors: {self.n_structures} structures, {self.n_atoms} anchor atoms held at the perturbation of "
-                + (f"{self.n_reference} reference atoms" if self.n_reference else "the baseline p0 (no reference structures)"))
+        return (f"anchors: {self.n_structures} structures, {self.n_atoms} anchor atoms held at the site energies of their "
+                "analytic terms with the parameters of " + (f"{self.n_reference} reference atoms" if self.n_reference else "the baseline p0 (no reference structures)"))
