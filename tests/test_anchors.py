@@ -214,3 +214,32 @@ learning_rate = 0.01
     assert f"anchors: 2 structures, {len(vac)} anchor atoms held at the site energies of their analytic terms with the parameters of {len(ref)} reference atoms" in log
     epochs = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
     assert epochs and all(e["train_anchor"] > 0 and e["val_anchor"] > 0 for e in epochs)
+
+
+def test_anchor_shares_of_a_split_batch_add_up():
+    """Under data parallelism every part of a global batch carries its share of the anchor
+    penalty (structures of the part / structures of the batch): the shares add up to the
+    single-process value, and so do their gradients."""
+    from physml.data.labels import LabelledBatch
+    from physml.train.loss import loss_normalisers, loss_terms
+
+    ds = labelled(3, 5)
+    pot = _pinn()
+    anchors = AnchorSet(pot, [_crystal(), _vacancy()], [True, False])
+    w = LossWeights(energy=1.0, forces=0.0, anchor=2.0)
+    full = LabelledBatch.from_dataset(ds, ["Cu"])
+    nz = loss_normalisers(full, w)
+
+    def anchor_term(b, normalisers=None):
+        pred = {"energy": b.energy.clone()}
+        return loss_terms(pred, b, w, pot, normalisers=normalisers, anchors=anchors)
+
+    whole = anchor_term(full)
+    parts = [anchor_term(LabelledBatch.from_dataset(ds[idx], ["Cu"]), nz) for idx in ([0, 2], [1])]
+    assert float(sum(p["anchor"] for p in parts).detach()) == pytest.approx(float(whole["anchor"].detach()), rel=1e-12)
+    assert float(whole["total"].detach()) == pytest.approx(2.0 * float(whole["anchor"].detach()), rel=1e-12)
+    prov = pot.components[0].provider
+    g_whole = torch.autograd.grad(whole["total"], list(prov.networks.parameters()))
+    g_parts = [torch.autograd.grad(p["total"], list(prov.networks.parameters())) for p in parts]
+    for gw, ga, gb in zip(g_whole, *g_parts):
+        assert torch.allclose(ga + gb, gw, rtol=1e-10, atol=1e-16)
