@@ -5,9 +5,11 @@ For every run directory (``metrics.json`` + ``model/``) or model path given, pri
 energy / force / stress RMSE over all test structures and on the near-equilibrium bulk
 groups, then a0, C11, C12, C44 and the vacancy formation energy (relaxed at fixed cell
 in a 4×4×4 supercell, 127 atoms, and unrelaxed) from :mod:`physml.properties`, the
-calculators of ``physml validate``. Usage::
+calculators of ``physml validate``. ``--validation`` adds the validation errors of a run
+(``v…`` columns: all validation structures, the bulk groups together, Displaced_BCC and
+Displaced_FCC), the split that recipes are chosen on. Usage::
 
-    PHYSML_DATA_DIR=../shared/data python fits/ta/candidates.py runs/ta/pinn runs/ta/nn [--json out.json]
+    PHYSML_DATA_DIR=../shared/data python fits/ta/candidates.py runs/ta/pinn runs/ta/nn [--validation] [--json out.json]
 """
 
 from __future__ import annotations
@@ -35,10 +37,20 @@ def unrelaxed_vacancy(calc, a0: float, n: int = 4) -> float:
     return float(at.get_potential_energy() - len(at) * e0)
 
 
-def check(path: Path) -> dict:
+def check(path: Path, validation: bool = False) -> dict:
     model = path / "model" if (path / "model").exists() else path
     row: dict = {"run": str(path)}
     metrics = path / "metrics.json"
+    if metrics.exists() and validation:
+        val = json.loads(metrics.read_text()).get("validation", {})
+        allv = val.get("all", {})
+        row.update({"vE_all": 1e3 * allv.get("energy_rmse", float("nan")), "vF_all": allv.get("force_rmse"), "vS_all": allv.get("stress_rmse")})
+        bulk = [val[g] for g in BULK if g in val]
+        if bulk:  # the energy RMSE over all validation structures of the bulk groups
+            row["vE_bulk"] = 1e3 * (sum(g["n"] * g["energy_rmse"] ** 2 for g in bulk) / sum(g["n"] for g in bulk)) ** 0.5
+        for g in ("Displaced_BCC", "Displaced_FCC"):
+            if g in val:
+                row[f"vE_{g}"] = 1e3 * val[g]["energy_rmse"]
     if metrics.exists():
         test = json.loads(metrics.read_text()).get("test", {})
         allm = test.get("all", {})
@@ -60,9 +72,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("runs", nargs="+", type=Path)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--validation", action="store_true", help="also the validation errors (v… columns: all, bulk groups, Displaced_BCC/FCC), the split that selects recipes")
     args = ap.parse_args()
     torch.set_num_threads(1)
-    rows = [check(p) for p in args.runs]
+    rows = [check(p, args.validation) for p in args.runs]
     keys = list(dict.fromkeys(k for r in rows for k in r if k != "run"))
     print("| run | " + " | ".join(keys) + " |")
     print("|---|" + "---|" * len(keys))
@@ -70,7 +83,7 @@ def main() -> None:
         cells = []
         for k in keys:
             v = r.get(k)
-            cells.append("—" if v is None else (f"{v:.3f}" if k.startswith(("F_", "a0", "E_vac")) else f"{v:.1f}" if k.startswith(("C", "S_")) else f"{v:.2f}"))
+            cells.append("—" if v is None else (f"{v:.3f}" if k.startswith(("F_", "vF_", "a0", "E_vac")) else f"{v:.1f}" if k.startswith(("C", "S_", "vS_")) else f"{v:.2f}"))
         print(f"| {r['run']} | " + " | ".join(cells) + " |")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
