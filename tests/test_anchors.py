@@ -243,3 +243,36 @@ def test_anchor_shares_of_a_split_batch_add_up():
     g_parts = [torch.autograd.grad(p["total"], list(prov.networks.parameters())) for p in parts]
     for gw, ga, gb in zip(g_whole, *g_parts):
         assert torch.allclose(ga + gb, gw, rtol=1e-10, atol=1e-16)
+
+
+def test_full_data_objectives_carry_the_anchor_penalty_once():
+    """Validation and the L-BFGS objective add R_a once instead of once per batch: the same
+    value (and gradient) as the sum of every batch's share."""
+    data = labelled(6, 7)
+    pot = _pinn(seed=2)
+    anchors = AnchorSet(pot, [_crystal(), _vacancy()], [True, False])
+    w = LossWeights(energy=1.0, forces=0.1, anchor=3.0)
+    tr = Trainer(pot, data, labelled(4, 8), w, batch_size=2, progress=False, anchors=anchors)
+    pa = float(anchors.penalty().detach())
+    per_batch = [tr._loss(p, create_graph=False) for p in tr.val_batches]
+    n = sum(p.n_structures for p in tr.val_batches)
+    want = sum(float(t["total"].detach()) * p.n_structures for t, p in zip(per_batch, tr.val_batches)) / n
+    total, comp = tr.validate(components=True)
+    assert comp["anchor"] == pytest.approx(pa, rel=1e-12) and total == pytest.approx(want, rel=1e-12)
+    # L-BFGS: objective and gradient equal the per-batch sum with the penalty in every batch
+    tr.optimizer = tr._make_optimizer("lbfgs")
+    last: dict = {}
+    obj = float(tr._lbfgs_closure("lbfgs", 1.0, last)())
+    params = [q for g in tr.optimizer.param_groups for q in g["params"]]
+    grad_once = [q.grad.clone() for q in params]
+    tr.optimizer.zero_grad(set_to_none=True)
+    ref = 0.0
+    for part in tr.train_batches:
+        t = tr._loss(part, create_graph=True)
+        f = part.n_structures / tr.n_train
+        (t["total"] * f).backward()
+        ref += float(t["total"].detach()) * f
+    l2 = tr.l2 * sum(float((q * q).sum().detach()) for q in tr._decayed("lbfgs"))
+    assert obj == pytest.approx(ref + l2, rel=1e-12) and last["anchor"] == pytest.approx(pa, rel=1e-12)
+    for g1, q in zip(grad_once, params):
+        assert torch.allclose(g1, q.grad, rtol=1e-10, atol=1e-15)

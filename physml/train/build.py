@@ -61,12 +61,11 @@ def _build_alloy(model: ModelConfig, seed: int) -> Potential:
 def start_from(potential: Potential, path: str) -> dict:
     """Copy the parameters and buffers (descriptor scales, reference energies) of the physml
     model at ``path`` into ``potential``, built from the same model section; returns a record
-    for the fit's metadata (path, sha256 of the copied tensors). The two must have the same
+    for the log (path and :func:`~physml.io.model_file.model_hash` of the source model). The two must have the same
     species, terms and tensor shapes, and the same reference energies: anything else is an
     error naming the first difference (nothing is copied then)."""
-    import hashlib
-
     from physml.io import load
+    from physml.io.model_file import model_hash
 
     src = load(path)
     where = f"model.start_from ({path})"
@@ -89,8 +88,4 @@ def start_from(potential: Potential, path: str) -> dict:
             f"{dict(zip(potential.species, ref_mine.tolist()))}"
         )
     potential.load_state_dict({k: theirs[k].to(mine[k]) for k in mine})
-    h = hashlib.sha256()
-    for k in sorted(theirs):
-        h.update(k.encode())
-        h.update(theirs[k].detach().to(torch.float64).contiguous().cpu().numpy().tobytes())
-    return {"path": str(path), "sha256": h.hexdigest()}
+    return {"path": str(path), "sha256": model_hash(src)}

@@ -50,6 +50,7 @@ from physml.train.loss import LossWeights, loss_normalisers, loss_terms
 STAGES = ("baseline", "network", "lbfgs")
 _STAGE_OFFSET = {"baseline": 0, "network": 50_000_000, "lbfgs": 90_000_000}
 _COMPONENTS = ("energy", "forces", "stress", "perturbation", "anchor")
+_ANCHOR = 1 + _COMPONENTS.index("anchor")  # its place in [total, *components]
 
 
 def baseline_parameters(pot: Potential) -> list[torch.nn.Parameter]:
@@ -275,13 +276,22 @@ class Trainer:
         return torch.optim.lr_scheduler.ReduceLROnPlateau(self.optimizer, factor=self.lr_factor, patience=self.lr_patience, min_lr=self.min_lr)
 
     # ------------------------------------------------------------------ losses
-    def _loss(self, part: _Part, create_graph: bool, stage: str | None = None) -> dict[str, torch.Tensor] | None:
-        """This process's share of the loss of one global batch (None for an empty part)."""
+    def _loss(self, part: _Part, create_graph: bool, stage: str | None = None, anchors: bool = True) -> dict[str, torch.Tensor] | None:
+        """This process's share of the loss of one global batch (None for an empty part);
+        ``anchors=False`` leaves the anchor penalty out (added once by the caller)."""
         if part.batch is None:
             return None
         w = self.weights
         pred = self.pot(part.batch, nlist=part.nlist, forces=w.forces > 0, stress=w.stress > 0, create_graph=create_graph)
-        return loss_terms(pred, part.batch, w, self.pot, normalisers=part.normalisers, anchors=self.anchors)
+        return loss_terms(pred, part.batch, w, self.pot, normalisers=part.normalisers, anchors=self.anchors if anchors else None)
+
+    def _anchor_penalty(self) -> torch.Tensor | None:
+        """The anchor penalty R_a of the current parameters (None without anchors). A
+        full-data objective (validation, L-BFGS) adds it once instead of once per batch:
+        every batch's share would be the same number."""
+        if self.anchors is None or not self.weights.anchor:
+            return None
+        return self.anchors.penalty()
 
     @staticmethod
     def _values(t: dict | None) -> list[float]:
@@ -298,9 +308,15 @@ class Trainer:
         acc = [0.0] * (1 + len(_COMPONENTS))
         n = 0
         for part in self.val_batches:
-            vals = self._values(self._loss(part, create_graph=False))
+            vals = self._values(self._loss(part, create_graph=False, anchors=False))
             acc = [a + v * part.n_structures for a, v in zip(acc, vals)]
             n += part.n_structures
+        if self.world.is_main:  # the anchor penalty once (on rank 0; acc is summed over the processes)
+            with torch.no_grad():
+                pa = self._anchor_penalty()
+            if pa is not None:
+                acc[0] += self.weights.anchor * float(pa) * n
+                acc[_ANCHOR] += float(pa) * n
         acc = all_reduce_sum(self.world, [], acc)
         comp = {k: v / n for k, v in zip(_COMPONENTS, acc[1:])}
         return (acc[0] / n, comp) if components else acc[0] / n
@@ -336,7 +352,7 @@ class Trainer:
             total = None
             acc = [0.0] * (1 + len(_COMPONENTS))
             for part in self.train_batches:
-                t = self._loss(part, create_graph=create, stage=stage)
+                t = self._loss(part, create_graph=create, stage=stage, anchors=False)
                 f = part.n_structures / self.n_train
                 acc = [a + v * f for a, v in zip(acc, self._values(t))]
                 if t is None:
@@ -351,6 +367,13 @@ class Trainer:
                 (l2 * scale).backward()
                 acc[0] += float(l2.detach())
                 total = l2.detach() * scale if total is None else total + l2.detach() * scale
+            pa = self._anchor_penalty() if self.world.is_main else None
+            if pa is not None:  # the anchor penalty, also once per evaluation (rank 0)
+                wa = self.weights.anchor * pa
+                (wa * scale).backward()
+                acc[0] += float(wa.detach())
+                acc[_ANCHOR] += float(pa.detach())
+                total = wa.detach() * scale if total is None else total + wa.detach() * scale
             if self.world.active:
                 acc = all_reduce_sum(self.world, params, acc)
                 total = torch.tensor(acc[0] * scale, dtype=self.pot.dtype, device=self.pot.device)
