@@ -1,5 +1,5 @@
-"""`physml tune`: a 2-trial study in SQLite, and two worker processes sharing one study
-on a real PostgreSQL server started on loopback."""
+"""`physml tune`: a 2-trial study in SQLite (also read through optuna-dashboard's web API),
+and two worker processes sharing one study on a real PostgreSQL server started on loopback."""
 
 from __future__ import annotations
 
@@ -50,6 +50,38 @@ def test_sqlite_study_and_best_model(tmp_path):
     # an interrupted study resumes: one more trial is added to the same study
     assert main(["tune", str(cfg), "--n-trials", "1"]) == 0
     assert len(optuna.load_study(study_name="t", storage=f"sqlite:///{tmp_path / 'study' / 'study.db'}").trials) == 3
+    _check_dashboard(f"sqlite:///{tmp_path / 'study' / 'study.db'}")
+
+
+def _get(app, path: str) -> dict:
+    """GET ``path`` from a WSGI app (no server, no socket) and decode its JSON answer."""
+    from wsgiref.util import setup_testing_defaults
+
+    env: dict = {"PATH_INFO": path, "REQUEST_METHOD": "GET"}
+    setup_testing_defaults(env)
+    status: list[str] = []
+    body = b"".join(app(env, lambda s, headers, exc_info=None: status.append(s)))
+    assert status[0].startswith("200"), (path, status, body[:500])
+    return json.loads(body)
+
+
+def _check_dashboard(storage: str) -> None:
+    """optuna-dashboard's own API (the one its web page reads) lists the study, its trials,
+    their sampled parameters and the per-epoch validation losses reported for pruning."""
+    dashboard = pytest.importorskip("optuna_dashboard", reason="optuna-dashboard not installed (the [test] extra has it)")
+    app = dashboard.wsgi(storage)
+    studies = _get(app, "/api/studies")["study_summaries"]
+    (summary,) = [s for s in studies if s["study_name"] == "t"]
+    detail = _get(app, f"/api/studies/{summary['study_id']}")
+    trials = detail["trials"]
+    assert len(trials) == 3 and all(t["state"] == "Complete" for t in trials)
+    names = {p["name"] for t in trials for p in t["params"]}
+    assert names == {"optimizer.learning_rate", "model.terms.0.config.cutoff"}
+    study = optuna.load_study(study_name="t", storage=storage)
+    for t, ref in zip(sorted(trials, key=lambda t: t["number"]), study.trials):
+        assert t["values"] == pytest.approx([ref.value])
+        steps = sorted(v["step"] for v in t["intermediate_values"])
+        assert steps == sorted(ref.intermediate_values) and len(steps) > 0  # the epochs the pruner saw
 
 
 def test_two_workers_share_a_postgresql_study(tmp_path):

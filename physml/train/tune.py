@@ -7,7 +7,9 @@ hopeless trials early. Storage: SQLite in the run directory by default
 (``sqlite:///RUN/study.db``); ``--storage postgresql://…`` lets several worker processes (or
 machines) share one study (run ``physml tune`` once per worker). Studies are loaded if they
 exist, so an interrupted study resumes. The best trial's model is exported to ``RUN/best``.
-The storage is standard optuna storage (``optuna-dashboard <storage>`` can open it).
+The storage is standard optuna storage: ``optuna-dashboard <storage>`` (the ``dashboard``
+extra) shows the study live, trials, parameters and the per-epoch validation losses
+(tests/test_tune.py reads them through the dashboard's own web API).
 """
 
 from __future__ import annotations
