@@ -7,6 +7,7 @@ import json
 import ase.io
 import numpy as np
 import torch
+import pytest
 from ase.calculators.singlepoint import SinglePointCalculator
 
 import physml
@@ -133,3 +134,23 @@ def test_fit_start_from_a_fitted_model(tmp_path, capsys):
     bad.write_text(CONFIG.format(out=tmp_path / "z", data=data, epochs=1).replace('species = ["Cu"]\n', 'species = ["Cu"]\nstart_from = "nowhere/model"\n'))
     assert main(["fit", str(bad)]) == 2
     assert "model.start_from: nowhere/model: no such model file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "loss,match",
+    [
+        ("energy_group_weights = { g2 = 2.0 }", r"loss.energy_group_weights.g2: no such config_type in the data; groups: \['g0', 'g1'\]"),
+        ("group_weights = { g1 = -1.0 }", r"loss.group_weights.g1: Input should be greater than or equal to 0"),
+        ("energy_group_weights = { g0 = nan }", r"loss.energy_group_weights.g0: Input should be a finite number"),
+    ],
+)
+def test_fit_rejects_bad_group_weights(tmp_path, capsys, loss, match):
+    """Group weights name config_types of the data and are finite and non-negative; the
+    error names the key, and nothing is fitted."""
+    import re
+
+    cfg = tmp_path / "fit.toml"
+    cfg.write_text(CONFIG.format(out=tmp_path / "run", data=_data(tmp_path), epochs=2) + "[loss]\n" + loss + "\n")
+    assert main(["fit", str(cfg)]) != 0
+    assert re.search(match, capsys.readouterr().err)
+    assert not (tmp_path / "run" / "model").exists()

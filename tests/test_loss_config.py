@@ -38,6 +38,39 @@ def test_hand_computed_loss():
     assert float(t["total"]) == pytest.approx(0.01 + 2 * 0.0675 + 10 * 1e-4 / 9, rel=1e-12)
 
 
+def _three_groups():
+    mk = lambda n, e, g: LabelledStructure(Atoms(f"Cu{n}", positions=[[2.5 * k, 0, 0] for k in range(n)], cell=[8, 5, 5], pbc=True),
+                                           energy=e, forces=np.zeros((n, 3)), stress=None, config_type=g)
+    return Dataset([mk(2, -2.2, "a"), mk(1, -1.0, "b"), mk(2, -2.0, "b")])
+
+
+def test_energy_group_weights_weigh_energies_only():
+    """ω^E = ω × energy group weight: the energy term changes, forces and stresses keep ω,
+    and the shares of a batch split over processes (global normalisers) still add up."""
+    from physml.train.loss import loss_normalisers
+
+    ds = _three_groups()
+    b = LabelledBatch.from_dataset(ds, ["Cu"])
+    pred = {"energy": torch.tensor([-2.0, -1.3, -2.4], dtype=torch.float64),
+            "forces": torch.tensor([[0.3, 0, 0], [0, 0, 0], [0, 0.6, 0], [0, 0, 0], [0.0, 0, 0.9]], dtype=torch.float64)}
+    plain = LossWeights(energy=1.0, forces=1.0, group={"b": 2.0})
+    w = LossWeights(energy=1.0, forces=1.0, group={"b": 2.0}, energy_group={"a": 3.0})
+    t0, t = loss_terms(pred, b, plain), loss_terms(pred, b, w)
+    e2 = np.array([(0.2 / 2) ** 2, 0.3**2, (0.4 / 2) ** 2])  # per-atom energy errors squared
+    assert float(t0["energy"]) == pytest.approx((e2[0] + 2 * e2[1] + 2 * e2[2]) / 5, rel=1e-12)
+    assert float(t["energy"]) == pytest.approx((3 * e2[0] + 2 * e2[1] + 2 * e2[2]) / 7, rel=1e-12)
+    assert float(t["forces"]) == pytest.approx(float(t0["forces"]), rel=1e-14)
+    # L_F = (0.09/3 + 0 + 2·0.36/3 + 2·0 + 2·0.81/3) / (1 + 1 + 2 + 2 + 2)
+    assert float(t["forces"]) == pytest.approx((0.03 + 0.24 + 0.54) / 8, rel=1e-12)
+    nz = loss_normalisers(b, w)
+    assert nz["energy"] == pytest.approx(7.0) and nz["forces"] == pytest.approx(8.0)
+    parts = [loss_terms({"energy": pred["energy"][idx], "forces": pred["forces"][rows]},
+                        LabelledBatch.from_dataset(ds[idx], ["Cu"]), w, normalisers=nz)
+             for idx, rows in (([0, 2], [0, 1, 3, 4]), ([1], [2]))]
+    for key in ("energy", "forces", "total"):
+        assert float(sum(p[key] for p in parts)) == pytest.approx(float(t[key]), rel=1e-12)
+
+
 def test_all_labels_missing_gives_zero_not_nan():
     b = _batch()
     b.energy_mask[:] = False
@@ -79,6 +112,7 @@ def test_valid_config(tmp_path):
         (GOOD.replace("seed = 1", "sed = 1"), r"sed: unknown key; did you mean 'seed'\?"),
         (GOOD.replace('[data]\ntrain = "Ta-SNAP-2015"', "[data]"), r"data.train: Field required"),
         (GOOD.replace("epochs = 10", 'epochs = "many"'), r"optimizer.epochs: Input should be a valid integer"),
+        (GOOD + "[loss]\nenergy_group_weight = { a = 2 }\n", r"loss.energy_group_weight: unknown key; did you mean 'energy_group_weights'\?"),
     ],
 )
 def test_config_errors_name_the_key(tmp_path, bad, match):

@@ -12,6 +12,8 @@ added to :mod:`physml.registry` are validated without changes here.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import difflib
 import inspect
 import json
@@ -83,7 +85,9 @@ class LossConfig(_Strict):
     stress: float = 0.0
     perturbation: float = 0.0
     anchor: float = Field(0.0, ge=0, allow_inf_nan=False)
-    group_weights: dict[str, float] = Field(default_factory=dict)
+    group_weights: dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = Field(default_factory=dict)
+    # config_type -> factor of its energy term only (forces and stresses keep group_weights)
+    energy_group_weights: dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = Field(default_factory=dict)
 
 
 class OptimizerConfig(_Strict):

@@ -1,9 +1,11 @@
 """The fitting loss: weighted energy-per-atom, force and stress errors with masks.
 
-For structures b with weight ω_b = (structure weight) × (group weight of its config_type)
-and label masks m:
+For structures b with weight ω_b = (structure weight) × (group weight of its config_type),
+ω^E_b = ω_b × (energy group weight of its config_type: the energies of a group weighted
+apart from its forces and stresses, e.g. to hold a phase's energy while the force weight
+rises) and label masks m:
 
-    L_E = Σ_b m_b ω_b ((E_b − Ê_b)/n_b)² / Σ_b m_b ω_b                       (eV²/atom²)
+    L_E = Σ_b m_b ω^E_b ((E_b − Ê_b)/n_b)² / Σ_b m_b ω^E_b                   (eV²/atom²)
     L_F = Σ_a m_a ω_b(a) |F_a − F̂_a|² / (3 Σ_a m_a ω_b(a))                   (eV²/Å²)
     L_S = Σ_b m_b ω_b ‖σ_b − σ̂_b‖²_F / (9 Σ_b m_b ω_b)                       (eV²/Å⁶)
     L   = w_E L_E + w_F L_F + w_S L_S + λ_p R_p + λ_a R_a + λ_w Σ w²
@@ -48,6 +50,7 @@ class LossWeights:
     perturbation: float = 0.0
     group: dict[str, float] = field(default_factory=dict)  # config_type -> weight factor
     anchor: float = 0.0
+    energy_group: dict[str, float] = field(default_factory=dict)  # config_type -> factor of its energies only
 
 
 def _masked_mean(sq: torch.Tensor, w: torch.Tensor, den: torch.Tensor | float | None = None) -> torch.Tensor:
@@ -57,8 +60,10 @@ def _masked_mean(sq: torch.Tensor, w: torch.Tensor, den: torch.Tensor | float | 
     return (sq * w).sum() / den
 
 
-def _omega(batch, weights: LossWeights) -> torch.Tensor:
-    gw = torch.tensor([float(weights.group.get(n, 1.0)) for n in batch.group_names], dtype=batch.weights.dtype, device=batch.weights.device)
+def _omega(batch, weights: LossWeights, energy: bool = False) -> torch.Tensor:
+    """ω_b (``energy``: ω^E_b) of every structure of the batch."""
+    factor = [float(weights.group.get(n, 1.0)) * (float(weights.energy_group.get(n, 1.0)) if energy else 1.0) for n in batch.group_names]
+    gw = torch.tensor(factor, dtype=batch.weights.dtype, device=batch.weights.device)
     return batch.weights * gw[batch.group]
 
 
@@ -69,7 +74,7 @@ def loss_normalisers(batch, weights: LossWeights) -> dict[str, float]:
     ``weights.anchor``)."""
     omega = _omega(batch, weights)
     return {
-        "energy": float((omega * batch.energy_mask).sum()),
+        "energy": float((_omega(batch, weights, energy=True) * batch.energy_mask).sum()),
         "forces": float((omega[batch.batch] * batch.forces_mask).sum()),
         "stress": float((omega * batch.stress_mask).sum()),
         "atoms": float(batch.n_atoms),
@@ -118,7 +123,7 @@ def loss_terms(
     out: dict[str, torch.Tensor] = {}
     e = _masked(pred["energy"], batch.energy, batch.energy_mask)
     de = (e - batch.energy) / batch.natoms
-    out["energy"] = _masked_mean(de * de, omega * batch.energy_mask, nz.get("energy"))
+    out["energy"] = _masked_mean(de * de, _omega(batch, weights, energy=True) * batch.energy_mask, nz.get("energy"))
     zero = de.new_zeros(())
     if "forces" in pred:
         f = _masked(pred["forces"], batch.forces, batch.forces_mask)

@@ -191,10 +191,11 @@ def _fit(cfg: FitConfig, run: Path, do_resume: bool, resume: bool, on_epoch, sho
     missing = sorted(set(ds.species) - set(cfg.model.species))
     if missing:
         raise ValueError(f"{cfg.data.train}: element(s) {missing} are not in model.species {cfg.model.species}")
-    for g in cfg.loss.group_weights:
-        if g not in ds.groups:
-            close = difflib.get_close_matches(g, ds.groups, n=1)
-            raise ConfigError(f"loss.group_weights.{g}: no such config_type in the data" + (f"; did you mean {close[0]!r}?" if close else f"; groups: {ds.groups}"))
+    for key in ("group_weights", "energy_group_weights"):
+        for g in getattr(cfg.loss, key):
+            if g not in ds.groups:
+                close = difflib.get_close_matches(g, ds.groups, n=1)
+                raise ConfigError(f"loss.{key}.{g}: no such config_type in the data" + (f"; did you mean {close[0]!r}?" if close else f"; groups: {ds.groups}"))
 
     if cfg.model.inherit:
         refs = None  # the inherited elementals' own reference energies (frozen), logged below
@@ -239,7 +240,7 @@ def _fit(cfg: FitConfig, run: Path, do_resume: bool, resume: bool, on_epoch, sho
             raise ConfigError(str(err)) from None
         log(anchors.describe())
     o = cfg.optimizer
-    lw = LossWeights(cfg.loss.energy, cfg.loss.forces, cfg.loss.stress, cfg.loss.perturbation, anchor=cfg.loss.anchor, group=dict(cfg.loss.group_weights))
+    lw = LossWeights(cfg.loss.energy, cfg.loss.forces, cfg.loss.stress, cfg.loss.perturbation, anchor=cfg.loss.anchor, group=dict(cfg.loss.group_weights), energy_group=dict(cfg.loss.energy_group_weights))
 
     def report(rec: dict) -> None:
         if on_epoch is not None:
