@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 
 import ase.io
 import numpy as np
-import torch
 import pytest
+import torch
 from ase.calculators.singlepoint import SinglePointCalculator
 
 import physml
@@ -147,8 +148,6 @@ def test_fit_start_from_a_fitted_model(tmp_path, capsys):
 def test_fit_rejects_bad_group_weights(tmp_path, capsys, loss, match):
     """Group weights name config_types of the data and are finite and non-negative; the
     error names the key, and nothing is fitted."""
-    import re
-
     cfg = tmp_path / "fit.toml"
     cfg.write_text(CONFIG.format(out=tmp_path / "run", data=_data(tmp_path), epochs=2) + "[loss]\n" + loss + "\n")
     assert main(["fit", str(cfg)]) != 0

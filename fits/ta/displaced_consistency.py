@@ -28,7 +28,7 @@ from ase.build import bulk
 from ase.io import read
 from ase.spacegroup import crystal
 
-import physml
+from physml.train.compare import parse_models
 
 GROUPS = {  # displaced group: ideal structure, groups giving e0(V)
     "Displaced_BCC": ("bcc", ("Volume_BCC", "Elastic_BCC")),
@@ -78,36 +78,20 @@ def displacements(frame: Atoms, kind: str) -> tuple[np.ndarray, Atoms]:
     return best[1], ideal
 
 
-class _Model:
-    def __init__(self, path: str):
-        if path.endswith(".snap"):
-            from physml.lammps.reference import LammpsReference
-
-            self.ref, self.calc = LammpsReference.from_include(path), None
-        else:
-            self.ref, self.calc = None, physml.Calculator(physml.load(path))
-
-    def energy_forces(self, atoms: Atoms) -> tuple[float, np.ndarray]:
-        if self.ref is not None:
-            out = self.ref.evaluate([atoms], stress=False)[0]
-            return float(out["energy"]), np.asarray(out["forces"])
-        b = atoms.copy()
-        b.calc = self.calc
-        return float(b.get_potential_energy()), b.get_forces()
+def energy_forces(model, atoms: Atoms) -> tuple[float, np.ndarray]:
+    """E and F of one structure from a physml model or a LAMMPS reference (both evaluate
+    lists of structures to dicts, :func:`physml.train.compare.parse_models`)."""
+    out = model.evaluate([atoms], stress=False)[0]
+    return float(out["energy"]), np.asarray(out["forces"])
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("models", nargs="*", help="NAME=PATH (physml model, .pinn, or a LAMMPS .snap include)")
+    ap.add_argument("models", nargs="*", help="NAME=PATH (as `physml compare`: a physml model, an imported file or a LAMMPS .snap include)")
     ap.add_argument("--data", default=str(Path(os.environ.get("PHYSML_DATA_DIR", "../shared/data")) / "Ta" / "Ta_fitsnap.extxyz"))
     args = ap.parse_args()
     frames = read(args.data, index=":")
-    models = {}
-    for spec in args.models:
-        name, sep, path = spec.partition("=")
-        if not sep:
-            ap.error(f"{spec!r}: expected NAME=PATH")
-        models[name] = _Model(path)
+    models = parse_models(args.models)
     for group, (kind, refs) in GROUPS.items():
         ref = [a for a in frames if a.info.get("config_type") in refs]
         V = np.array([a.get_volume() / len(a) for a in ref])
@@ -120,8 +104,8 @@ def main() -> None:
             e0 = np.polyval(np.polyfit(V[near], E[near], 2), v)
             row = [np.sqrt((u**2).sum(1).mean()), 1e3 * (fr.get_potential_energy() / n - e0), -500.0 * np.sum(fr.get_forces() * u) / n]
             for m in models.values():
-                e, f = m.energy_forces(fr)
-                e_id, _ = m.energy_forces(ideal)
+                e, f = energy_forces(m, fr)
+                e_id, _ = energy_forces(m, ideal)
                 row += [1e3 * (e - e_id) / n, -500.0 * np.sum(f * u) / n]
             rows.append(row)
         R = np.array(rows)

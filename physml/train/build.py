@@ -88,4 +88,4 @@ def start_from(potential: Potential, path: str) -> dict:
             f"{dict(zip(potential.species, ref_mine.tolist()))}"
         )
     potential.load_state_dict({k: theirs[k].to(mine[k]) for k in mine})
-    return {"path": str(path), "sha256": model_hash(src)}
+    return {"path": str(path), "model_hash": model_hash(src)}

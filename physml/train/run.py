@@ -222,7 +222,7 @@ def _fit(cfg: FitConfig, run: Path, do_resume: bool, resume: bool, on_epoch, sho
             started = start_from(pot, cfg.model.start_from)
         except (OSError, ValueError) as err:
             raise ConfigError(str(err)) from None
-        log(f"parameters and descriptor scales from {started['path']} (model hash {started['sha256'][:16]}…)")
+        log(f"parameters and descriptor scales from {started['path']} (model hash {started['model_hash'][:16]}…)")
     # models built from terms only: inherited providers keep their trained scales, and a
     # resumed fit restores the scales from its checkpoint
     if not do_resume and not cfg.model.inherit and not cfg.model.start_from:
