@@ -35,12 +35,30 @@ class SplitConfig(_Strict):
     seed: int = 0
 
 
+class ElasticTargetConfig(_Strict):
+    """One crystal of the elastic-constant prior (:mod:`physml.train.elastic`): a monatomic
+    cubic lattice of ``element`` at lattice constant ``a`` (Å) and the C11, C12, C44 (GPa) it
+    should have (any subset), each within ``tolerance`` (GPa); central differences with
+    strain ``strain`` in a ``repeat``³ conventional cell."""
+
+    element: str
+    lattice: Literal["bcc", "fcc", "sc"]
+    a: float = Field(gt=0, allow_inf_nan=False)
+    C11: float | None = Field(None, allow_inf_nan=False)
+    C12: float | None = Field(None, allow_inf_nan=False)
+    C44: float | None = Field(None, allow_inf_nan=False)
+    tolerance: float = Field(10.0, gt=0, allow_inf_nan=False)
+    strain: float = Field(0.01, gt=0, le=0.05, allow_inf_nan=False)
+    repeat: int = Field(1, ge=1, le=10)
+
+
 class DataConfig(_Strict):
     """``pressure_offset`` (GPa): the isotropic (Pulay-like) stress error of the DFT data,
     the amount by which −tr(σ)/3 lies below −dE/dV; every stress label of the train,
     validation and test data becomes σ − δ·I (:func:`physml.data.corrections.shift_pressure`).
     ``anchors``: a file of unlabelled anchor structures (:mod:`physml.train.anchors`; used
-    with ``loss.anchor``)."""
+    with ``loss.anchor``). ``elastic_targets``: crystals and the elastic constants they
+    should have (:class:`ElasticTargetConfig`; used with ``loss.elastic``)."""
 
     train: str
     test: str | None = None
@@ -49,6 +67,7 @@ class DataConfig(_Strict):
     min_distance: float = 0.5
     pressure_offset: float = Field(0.0, allow_inf_nan=False)
     anchors: str | None = None
+    elastic_targets: list[ElasticTargetConfig] = Field(default_factory=list)
 
 
 class TermConfig(_Strict):
@@ -85,6 +104,7 @@ class LossConfig(_Strict):
     stress: float = 0.0
     perturbation: float = 0.0
     anchor: float = Field(0.0, ge=0, allow_inf_nan=False)
+    elastic: float = Field(0.0, ge=0, allow_inf_nan=False)  # weight of data.elastic_targets
     group_weights: dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = Field(default_factory=dict)
     # config_type -> factor of its energy term only (forces and stresses keep group_weights)
     energy_group_weights: dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = Field(default_factory=dict)
@@ -333,6 +353,15 @@ def _check_sections(cfg: FitConfig) -> list[str]:
         msgs.append("data.anchors: unused without a positive loss.anchor weight")
     if cfg.data.anchors and not Path(cfg.data.anchors).exists():
         msgs.append(f"data.anchors: {cfg.data.anchors}: no such file")
+    if cfg.loss.elastic > 0 and not cfg.data.elastic_targets:
+        msgs.append("loss.elastic: needs the target crystals (data.elastic_targets)")
+    if cfg.data.elastic_targets and not cfg.loss.elastic > 0:
+        msgs.append("data.elastic_targets: unused without a positive loss.elastic weight")
+    for k, t in enumerate(cfg.data.elastic_targets):
+        if t.element not in cfg.model.species:
+            msgs.append(f"data.elastic_targets[{k}].element: {t.element!r} is not in model.species {list(cfg.model.species)}")
+        if t.C11 is None and t.C12 is None and t.C44 is None:
+            msgs.append(f"data.elastic_targets[{k}]: give at least one of C11, C12, C44")
     return msgs
 
 

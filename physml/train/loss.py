@@ -8,7 +8,7 @@ rises) and label masks m:
     L_E = Σ_b m_b ω^E_b ((E_b − Ê_b)/n_b)² / Σ_b m_b ω^E_b                   (eV²/atom²)
     L_F = Σ_a m_a ω_b(a) |F_a − F̂_a|² / (3 Σ_a m_a ω_b(a))                   (eV²/Å²)
     L_S = Σ_b m_b ω_b ‖σ_b − σ̂_b‖²_F / (9 Σ_b m_b ω_b)                       (eV²/Å⁶)
-    L   = w_E L_E + w_F L_F + w_S L_S + λ_p R_p + λ_a R_a + λ_w Σ w²
+    L   = w_E L_E + w_F L_F + w_S L_S + λ_p R_p + λ_a R_a + λ_C R_C + λ_w Σ w²
 
 R_p is the mean squared network perturbation of physics-informed providers (keeps p_i near
 the physical baseline p0, as in the PINN papers; each parameter's perturbation measured in
@@ -19,7 +19,9 @@ scalar or None. λ_w Σ w² is the L2 weight penalty, used by the L-BFGS stages;
 stages apply decoupled weight decay in the optimiser instead (never to frozen tensors).
 R_a is the anchor penalty (:mod:`physml.train.anchors`): the networks' perturbations at
 unlabelled anchor structures held at those of a reference crystal; every batch carries it
-whole (a data-parallel part carries its share of the global batch's structures).
+whole (a data-parallel part carries its share of the global batch's structures). R_C, the
+elastic-constant prior (:mod:`physml.train.elastic`: the model's C11, C12, C44 of target
+crystals against given values, in units of their tolerance), is carried the same way.
 
 Data-parallel training splits a global mini-batch over processes: each process passes the
 *global* batch's normalisers (:func:`loss_normalisers` of the whole batch) and gets the
@@ -51,6 +53,7 @@ class LossWeights:
     group: dict[str, float] = field(default_factory=dict)  # config_type -> weight factor
     anchor: float = 0.0
     energy_group: dict[str, float] = field(default_factory=dict)  # config_type -> factor of its energies only
+    elastic: float = 0.0  # weight of the elastic-constant prior (physml.train.elastic)
 
 
 def _masked_mean(sq: torch.Tensor, w: torch.Tensor, den: torch.Tensor | float | None = None) -> torch.Tensor:
@@ -110,14 +113,18 @@ def loss_terms(
     weight_decay: float = 0.0,
     normalisers: dict[str, float] | None = None,
     anchors=None,
+    elastic=None,
 ) -> dict[str, torch.Tensor]:
     """Loss components (``energy``, ``forces``, ``stress``, ``perturbation``, ``anchor``,
-    ``weight_decay``) and their weighted sum ``total`` for a
+    ``elastic``, ``weight_decay``) and their weighted sum ``total`` for a
     :class:`~physml.data.labels.LabelledBatch` and the potential's predictions.
 
     ``normalisers`` (from :func:`loss_normalisers` of the global batch this batch is a part
     of) makes every component this part's share of the global batch's loss (the weight
-    penalty belongs to one part only: pass ``l2_parameters`` to one of them)."""
+    penalty belongs to one part only: pass ``l2_parameters`` to one of them). ``anchors``
+    (:class:`~physml.train.anchors.AnchorSet`) and ``elastic``
+    (:class:`~physml.train.elastic.ElasticPrior`) add their penalties with ``weights.anchor``
+    and ``weights.elastic``, each part its share."""
     omega = _omega(batch, weights)
     nz = normalisers or {}
     out: dict[str, torch.Tensor] = {}
@@ -152,6 +159,12 @@ def loss_terms(
         if normalisers is not None and normalisers.get("structures", 0) > 0:
             anc = anc * (len(batch.natoms) / normalisers["structures"])  # this part's share
     out["anchor"] = anc
+    el = zero
+    if elastic is not None and weights.elastic:
+        el = elastic.penalty()
+        if normalisers is not None and normalisers.get("structures", 0) > 0:
+            el = el * (len(batch.natoms) / normalisers["structures"])  # this part's share
+    out["elastic"] = el
     l2 = zero
     if weight_decay and l2_parameters is not None:
         for p in l2_parameters:
@@ -159,6 +172,6 @@ def loss_terms(
     out["weight_decay"] = l2
     out["total"] = (
         weights.energy * out["energy"] + weights.forces * out["forces"] + weights.stress * out["stress"]
-        + weights.perturbation * reg + weights.anchor * anc + weight_decay * l2
+        + weights.perturbation * reg + weights.anchor * anc + weights.elastic * el + weight_decay * l2
     )
     return out

@@ -239,8 +239,17 @@ def _fit(cfg: FitConfig, run: Path, do_resume: bool, resume: bool, on_epoch, sho
         except (OSError, ValueError) as err:
             raise ConfigError(str(err)) from None
         log(anchors.describe())
+    elastic = None
+    if cfg.data.elastic_targets:
+        from physml.train.elastic import ElasticPrior, ElasticTarget
+
+        try:
+            elastic = ElasticPrior(pot, [ElasticTarget(**t.model_dump()) for t in cfg.data.elastic_targets])
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
+        log(elastic.describe())
     o = cfg.optimizer
-    lw = LossWeights(cfg.loss.energy, cfg.loss.forces, cfg.loss.stress, cfg.loss.perturbation, anchor=cfg.loss.anchor, group=dict(cfg.loss.group_weights), energy_group=dict(cfg.loss.energy_group_weights))
+    lw = LossWeights(cfg.loss.energy, cfg.loss.forces, cfg.loss.stress, cfg.loss.perturbation, anchor=cfg.loss.anchor, group=dict(cfg.loss.group_weights), energy_group=dict(cfg.loss.energy_group_weights), elastic=cfg.loss.elastic)
 
     def report(rec: dict) -> None:
         if on_epoch is not None:
@@ -251,7 +260,7 @@ def _fit(cfg: FitConfig, run: Path, do_resume: bool, resume: bool, on_epoch, sho
         gradient_clip=o.gradient_clip, seed=cfg.seed, checkpoint=run / rundir.CHECKPOINT, log=log, patience=o.patience,
         lr_factor=o.lr_factor, lr_patience=o.lr_patience, scheduler=o.scheduler, min_lr=o.min_lr,
         baseline_optimizer=o.baseline_optimizer, lbfgs_iterations=o.lbfgs_iterations, joint_baseline=o.joint_baseline,
-        progress=show, on_epoch=report, world=world, anchors=anchors,
+        progress=show, on_epoch=report, world=world, anchors=anchors, elastic=elastic,
     )
     stages = [("baseline", o.baseline_epochs)]
     if any(c.provider.kind != "constant" for c in pot.components):

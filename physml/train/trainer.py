@@ -49,8 +49,9 @@ from physml.train.loss import LossWeights, loss_normalisers, loss_terms
 
 STAGES = ("baseline", "network", "lbfgs")
 _STAGE_OFFSET = {"baseline": 0, "network": 50_000_000, "lbfgs": 90_000_000}
-_COMPONENTS = ("energy", "forces", "stress", "perturbation", "anchor")
-_ANCHOR = 1 + _COMPONENTS.index("anchor")  # its place in [total, *components]
+_COMPONENTS = ("energy", "forces", "stress", "perturbation", "anchor", "elastic")
+# the priors' places in [total, *components]
+_PRIOR_INDEX = {"anchor": 1 + _COMPONENTS.index("anchor"), "elastic": 1 + _COMPONENTS.index("elastic")}
 
 
 def baseline_parameters(pot: Potential) -> list[torch.nn.Parameter]:
@@ -149,6 +150,8 @@ class Trainer:
         world: the process group (default: the initialised one, else a single process).
         anchors: an :class:`~physml.train.anchors.AnchorSet` whose penalty enters every
             batch's loss with ``weights.anchor``.
+        elastic: an :class:`~physml.train.elastic.ElasticPrior` whose penalty enters every
+            batch's loss with ``weights.elastic``.
     """
 
     def __init__(
@@ -177,6 +180,7 @@ class Trainer:
         on_epoch: Callable[[dict], None] | None = None,
         world: World | None = None,
         anchors=None,
+        elastic=None,
     ):
         if scheduler not in ("plateau", "cosine", "none"):
             raise ValueError(f"scheduler must be 'plateau', 'cosine' or 'none', got {scheduler!r}")
@@ -184,6 +188,7 @@ class Trainer:
             raise ValueError(f"baseline_optimizer must be 'adam' or 'lbfgs', got {baseline_optimizer!r}")
         self.pot = potential
         self.anchors = anchors
+        self.elastic = elastic
         self.world = world if world is not None else current()
         broadcast_module(self.world, potential)  # identical start on every process
         self.weights = weights
@@ -278,20 +283,25 @@ class Trainer:
     # ------------------------------------------------------------------ losses
     def _loss(self, part: _Part, create_graph: bool, stage: str | None = None, anchors: bool = True) -> dict[str, torch.Tensor] | None:
         """This process's share of the loss of one global batch (None for an empty part);
-        ``anchors=False`` leaves the anchor penalty out (added once by the caller)."""
+        ``anchors=False`` leaves the prior penalties (anchors, elastic targets) out (added
+        once by the caller)."""
         if part.batch is None:
             return None
         w = self.weights
         pred = self.pot(part.batch, nlist=part.nlist, forces=w.forces > 0, stress=w.stress > 0, create_graph=create_graph)
-        return loss_terms(pred, part.batch, w, self.pot, normalisers=part.normalisers, anchors=self.anchors if anchors else None)
+        return loss_terms(pred, part.batch, w, self.pot, normalisers=part.normalisers,
+                           anchors=self.anchors if anchors else None, elastic=self.elastic if anchors else None)
 
-    def _anchor_penalty(self) -> torch.Tensor | None:
-        """The anchor penalty R_a of the current parameters (None without anchors). A
-        full-data objective (validation, L-BFGS) adds it once instead of once per batch:
-        every batch's share would be the same number."""
-        if self.anchors is None or not self.weights.anchor:
-            return None
-        return self.anchors.penalty()
+    def _prior_penalties(self) -> list[tuple[str, float, torch.Tensor]]:
+        """(component, weight, penalty) of the priors in use — the anchor penalty R_a and the
+        elastic-constant prior R_C — at the current parameters. A full-data objective
+        (validation, L-BFGS) adds them once instead of once per batch: every batch's share
+        would be the same number."""
+        out = []
+        for name, prior, w in (("anchor", self.anchors, self.weights.anchor), ("elastic", self.elastic, self.weights.elastic)):
+            if prior is not None and w:
+                out.append((name, float(w), prior.penalty()))
+        return out
 
     @staticmethod
     def _values(t: dict | None) -> list[float]:
@@ -311,12 +321,12 @@ class Trainer:
             vals = self._values(self._loss(part, create_graph=False, anchors=False))
             acc = [a + v * part.n_structures for a, v in zip(acc, vals)]
             n += part.n_structures
-        if self.world.is_main:  # the anchor penalty once (on rank 0; acc is summed over the processes)
+        if self.world.is_main:  # the priors once (on rank 0; acc is summed over the processes)
             with torch.no_grad():
-                pa = self._anchor_penalty()
-            if pa is not None:
-                acc[0] += self.weights.anchor * float(pa) * n
-                acc[_ANCHOR] += float(pa) * n
+                priors = self._prior_penalties()
+            for name, w, pa in priors:
+                acc[0] += w * float(pa) * n
+                acc[_PRIOR_INDEX[name]] += float(pa) * n
         acc = all_reduce_sum(self.world, [], acc)
         comp = {k: v / n for k, v in zip(_COMPONENTS, acc[1:])}
         return (acc[0] / n, comp) if components else acc[0] / n
@@ -367,12 +377,11 @@ class Trainer:
                 (l2 * scale).backward()
                 acc[0] += float(l2.detach())
                 total = l2.detach() * scale if total is None else total + l2.detach() * scale
-            pa = self._anchor_penalty() if self.world.is_main else None
-            if pa is not None:  # the anchor penalty, also once per evaluation (rank 0)
-                wa = self.weights.anchor * pa
+            for name, w, pa in self._prior_penalties() if self.world.is_main else []:
+                wa = w * pa  # the priors, also once per evaluation (rank 0)
                 (wa * scale).backward()
                 acc[0] += float(wa.detach())
-                acc[_ANCHOR] += float(pa.detach())
+                acc[_PRIOR_INDEX[name]] += float(pa.detach())
                 total = wa.detach() * scale if total is None else total + wa.detach() * scale
             if self.world.active:
                 acc = all_reduce_sum(self.world, params, acc)
