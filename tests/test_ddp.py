@@ -67,7 +67,9 @@ def test_two_processes_follow_the_single_process_run(tmp_path):
             for key in ("train_loss", "val_loss", "train_energy", "train_forces", "train_stress", "train_perturbation", "val_forces"):
                 assert _close(a[key], b[key]), (rank, a["stage"], a["epoch"], key, a[key], b[key])
         for k, v in ref_state.items():
-            torch.testing.assert_close(got["state"][k], v, rtol=1e-9, atol=1e-12, msg=k)
+            # the loss curves agree to ~1e-13; the L-BFGS line search carries the all-reduce's
+            # summation-order round-off into the weights at ~1e-11 (measured on an AMD EPYC host)
+            torch.testing.assert_close(got["state"][k], v, rtol=1e-9, atol=1e-9, msg=k)
     # the training moved the weights (the comparison is not between two untrained models)
     assert ref_hist[-1]["train_loss"] < 0.5 * ref_hist[0]["train_loss"]
 

@@ -157,7 +157,8 @@ def test_exported_kernel_and_torch_paths_agree(build):
         for m, g, at in zip(ref, got, structs):
             assert abs(m["energy"] - g["energy"]) / len(at) < 1e-12, kernels
             assert np.abs(m["forces"] - g["forces"]).max() < 1e-10, kernels
-            assert np.nanmax(np.abs(m["stress"] - g["stress"])) < 1e-12, kernels
+            # round-off relative to the stress scale (the compressed verification cells reach ~300 eV/Å³)
+            assert np.nanmax(np.abs(m["stress"] - g["stress"])) < 1e-14 * max(1.0, np.nanmax(np.abs(m["stress"]))) + 1e-12, kernels
 
 
 def test_exported_parameter_transforms():
