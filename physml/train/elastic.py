@@ -29,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+import numpy as np
 import torch
 from ase import Atoms
 from ase.build import bulk
@@ -82,19 +83,19 @@ class ElasticTarget:
         out = []
         for eps in (_normal(d), _normal(-d), _shear(d), _shear(-d)):
             at = ref.copy()
-            at.set_cell(ref.cell.array @ (torch.eye(3, dtype=torch.float64) + eps).numpy().T, scale_atoms=True)
+            at.set_cell(ref.cell.array @ (np.eye(3) + eps).T, scale_atoms=True)  # rows: lattice vectors
             out.append(at)
         return out
 
 
-def _normal(d: float) -> torch.Tensor:
-    e = torch.zeros(3, 3, dtype=torch.float64)
+def _normal(d: float) -> np.ndarray:
+    e = np.zeros((3, 3))
     e[0, 0] = d
     return e
 
 
-def _shear(g: float) -> torch.Tensor:
-    e = torch.zeros(3, 3, dtype=torch.float64)
+def _shear(g: float) -> np.ndarray:
+    e = np.zeros((3, 3))
     e[1, 2] = e[2, 1] = 0.5 * g
     return e
 

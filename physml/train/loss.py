@@ -103,6 +103,17 @@ def provider_regularization(provider, graph=None) -> torch.Tensor | None:
     return fn(graph) if takes_graph else fn()
 
 
+def _prior_share(prior, weight: float, batch, normalisers: dict[str, float] | None, zero: torch.Tensor) -> torch.Tensor:
+    """A prior's penalty (anchors, elastic targets; ``zero`` when unused) as this batch's share
+    of the global batch: structures of the part / structures of the global batch."""
+    if prior is None or not weight:
+        return zero
+    val = prior.penalty()
+    if normalisers is not None and normalisers.get("structures", 0) > 0:
+        val = val * (len(batch.natoms) / normalisers["structures"])
+    return val
+
+
 def loss_terms(
     pred: dict,
     batch,
@@ -153,18 +164,8 @@ def loss_terms(
         if normalisers is not None and normalisers["atoms"] > 0:
             reg = reg * (batch.n_atoms / normalisers["atoms"])  # a per-atom mean
     out["perturbation"] = reg
-    anc = zero
-    if anchors is not None and weights.anchor:
-        anc = anchors.penalty()
-        if normalisers is not None and normalisers.get("structures", 0) > 0:
-            anc = anc * (len(batch.natoms) / normalisers["structures"])  # this part's share
-    out["anchor"] = anc
-    el = zero
-    if elastic is not None and weights.elastic:
-        el = elastic.penalty()
-        if normalisers is not None and normalisers.get("structures", 0) > 0:
-            el = el * (len(batch.natoms) / normalisers["structures"])  # this part's share
-    out["elastic"] = el
+    anc = out["anchor"] = _prior_share(anchors, weights.anchor, batch, normalisers, zero)
+    el = out["elastic"] = _prior_share(elastic, weights.elastic, batch, normalisers, zero)
     l2 = zero
     if weight_decay and l2_parameters is not None:
         for p in l2_parameters:

@@ -51,7 +51,7 @@ STAGES = ("baseline", "network", "lbfgs")
 _STAGE_OFFSET = {"baseline": 0, "network": 50_000_000, "lbfgs": 90_000_000}
 _COMPONENTS = ("energy", "forces", "stress", "perturbation", "anchor", "elastic")
 # the priors' places in [total, *components]
-_PRIOR_INDEX = {"anchor": 1 + _COMPONENTS.index("anchor"), "elastic": 1 + _COMPONENTS.index("elastic")}
+_PRIOR_INDEX = {name: 1 + _COMPONENTS.index(name) for name in ("anchor", "elastic")}
 
 
 def baseline_parameters(pot: Potential) -> list[torch.nn.Parameter]:
