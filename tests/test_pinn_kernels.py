@@ -310,6 +310,42 @@ def test_asymmetric_screening_table(monkeypatch, calls):
         assert_same(evaluate(one, al, monkeypatch, False), evaluate(one, al, monkeypatch, True))
 
 
+@pytest.mark.parametrize("species", [("Al",), ("Al", "Cu")])
+def test_screening_candidates_at_the_cutoff(species, monkeypatch, calls):
+    """Neighbours k beyond rc screen the bond i–j only if x_ijk = r_ik + r_jk − r_ij < rc; the
+    kernel finds them by a single-precision test that must never reject one. Clusters with one
+    such k at x_ijk = rc − δ (δ down to 0.005 Å, where the factor is ≈ 1e-11 from 1) in several
+    directions: the kernel agrees with the torch path (which evaluates every triplet) to
+    1e-13 (a rejected k would change the energy by ≳ 3e-11 eV)."""
+    pot = Potential(list(species), [Component(PinnBOP(list(species), cutoff=RC, smoothing=HC))])
+    base = {"A": 7.0, "alpha": 2.5, "B": 3.0, "beta": 1.2, "h": -0.3, "sigma": 0.4, "a": 0.8, "lambda": 0.7}
+    pot.components[0].provider.set_values(base)
+
+    def cluster(r_ij: float, phi: float, x_target: float) -> Atoms:
+        j = np.array([r_ij, 0.0, 0.0])
+        u = np.array([np.cos(phi), np.sin(phi) * 0.6, np.sin(phi) * 0.8])
+        lo, hi = 0.0, 3.0 * RC  # x grows with the distance ρ of k from j along u
+        for _ in range(200):
+            rho = 0.5 * (lo + hi)
+            k = j + rho * u
+            lo, hi = (rho, hi) if np.linalg.norm(k) + rho - r_ij < x_target else (lo, rho)
+        k = j + 0.5 * (lo + hi) * u
+        x = np.linalg.norm(k) + np.linalg.norm(k - j) - r_ij
+        assert RC < np.linalg.norm(k) < 1.5 * RC and abs(x - x_target) < 1e-9
+        at = Atoms([species[0], species[-1], species[0]], positions=[[0.0, 0.0, 0.0], j, k], pbc=False)
+        at.center(vacuum=10.0)
+        return at
+
+    n = calls["bop"]
+    for r_ij in (3.2, 4.0, 4.4):
+        for phi in (0.0, 0.25, 0.5):
+            for x in (RC - 0.3, RC - 0.02, RC - 0.005, RC + 0.05):
+                at = cluster(r_ij, phi, x)
+                got = evaluate(pot, at, monkeypatch, torch_path=False)
+                assert_same(got, evaluate(pot, at, monkeypatch, torch_path=True), rtol=1e-13)
+    assert calls["bop"] > n, "the C++ path was not used"
+
+
 def test_disabled_and_failed_build_fall_back(monkeypatch, calls):
     pot = random_pinn(seed=8)
     at = structures()["vacancy"]

@@ -568,9 +568,11 @@ constexpr double kTinyDistance = 1e-30;
 // x = 2 rc (s = 1) and r_jk = rc.
 constexpr double kPadding = 2.5, kMaskedX = 2.0;
 constexpr int kPad = 8;
-// how much looser (Å) the single-precision candidate test is than x < rc: (t + 0.05)² − t² ≥
-// 2.5e-3 Å² is far more than its rounding errors (≲ 1e-6 Å in the coordinates below 1.5 rc,
-// ≲ 4e-4 Å² in r_jk²)
+// how much looser (Å²) the single-precision candidate test is than x < rc. The test is
+// c r_ik − r_ij·r_ik < K, c = rc + r_ij, K = rc (rc/2 + r_ij): its left side minus K is
+// (r_jk² − t²)/2, t = c − r_ik, so x < rc ⟺ r_jk < t holds exactly where it is negative (and
+// then t > 0). 0.05 Å² is far more than the rounding errors of the single-precision
+// evaluation (≲ 1e-6 Å in the coordinates below 1.5 rc, ≲ 3e-5 Å² in the terms of ≲ 150 Å²).
 constexpr double kTestMargin = 0.05;
 
 // Neighbours of atom i (bonds r < rc first, each group in distance bins), structure of arrays.
@@ -588,7 +590,7 @@ struct Sorted {
 // pair k > j, a triplet with x ≥ rc simply giving s = 1 (most pairs have one or both
 // triplets inside; the loop stays contiguous). A neighbour k beyond rc only screens
 // (i; j, k), and only if r_ik < r_ij + rc/2 (x ≥ 2(r_ik − r_ij)); those candidates (kend[j])
-// are tested without sqrt (x < rc ⟺ r_jk < t = rc + r_ij − r_ik, t > 0) and compacted, as
+// are tested without sqrt (x < rc ⟺ c r_ik − r_ij·r_ik < K, see kTestMargin) and compacted, as
 // few of them pass.
 //
 // Bond j's pair entries are the neighbours k in [4⌊(j + 1)/4⌋, ka), ka = nb rounded up to a
@@ -700,20 +702,20 @@ void screening_forward(const Sorted& a, const double* __restrict P, const double
 #if defined(__AVX2__) && defined(__FMA__)
             // the same test with a sign mask per group (no horizontal reduction of the bits)
             if (ng > 0) {
-                const __m256 tb = _mm256_set1_ps(static_cast<float>(rc + rj + kTestMargin)),
+                const __m256 cjf = _mm256_set1_ps(static_cast<float>(rc + rj)),
+                             kjf = _mm256_set1_ps(static_cast<float>(rc * (0.5 * rc + rj) + kTestMargin)),
                              xjf = _mm256_set1_ps(static_cast<float>(xj)), yjf = _mm256_set1_ps(static_cast<float>(yj)),
-                             zjf = _mm256_set1_ps(static_cast<float>(zj)), zero = _mm256_setzero_ps();
+                             zjf = _mm256_set1_ps(static_cast<float>(zj));
                 const int jk = j << 16;
                 for (int g = 0; g < ng; ++g) {
                     const int kb = ka + 8 * g;
-                    const __m256 t = _mm256_sub_ps(tb, _mm256_loadu_ps(rf + kb));
-                    const __m256 ex = _mm256_sub_ps(_mm256_loadu_ps(xf + kb), xjf),
-                                 ey = _mm256_sub_ps(_mm256_loadu_ps(yf + kb), yjf),
-                                 ez = _mm256_sub_ps(_mm256_loadu_ps(zf + kb), zjf);
-                    const __m256 d2 = _mm256_fmadd_ps(ez, ez, _mm256_fmadd_ps(ey, ey, _mm256_mul_ps(ex, ex)));
-                    const __m256 pass = _mm256_and_ps(_mm256_cmp_ps(t, zero, _CMP_GT_OQ),
-                                                      _mm256_cmp_ps(d2, _mm256_mul_ps(t, t), _CMP_LT_OQ));
-                    gbits[g] = static_cast<uint8_t>(_mm256_movemask_ps(pass));
+                    // c r_ik − r_ij·r_ik, c = rc + r_ij
+                    const __m256 q = _mm256_fnmadd_ps(
+                        zjf, _mm256_loadu_ps(zf + kb),
+                        _mm256_fnmadd_ps(yjf, _mm256_loadu_ps(yf + kb),
+                                         _mm256_fnmadd_ps(xjf, _mm256_loadu_ps(xf + kb),
+                                                          _mm256_mul_ps(cjf, _mm256_loadu_ps(rf + kb)))));
+                    gbits[g] = static_cast<uint8_t>(_mm256_movemask_ps(_mm256_cmp_ps(q, kjf, _CMP_LT_OQ)));
                 }
                 for (int g = ng; g < ((ng + 7) & ~7); ++g) gbits[g] = 0;
                 for (int g = 0; g < ng; g += 8) {  // (few candidates pass: one branch per 64)
@@ -724,17 +726,15 @@ void screening_forward(const Sorted& a, const double* __restrict P, const double
             }
 #else
             if (ng > 0) {
-                const float tb = static_cast<float>(rc + rj + kTestMargin), xjf = static_cast<float>(xj),
-                            yjf = static_cast<float>(yj), zjf = static_cast<float>(zj);
+                const float cjf = static_cast<float>(rc + rj), kjf = static_cast<float>(rc * (0.5 * rc + rj) + kTestMargin),
+                            xjf = static_cast<float>(xj), yjf = static_cast<float>(yj), zjf = static_cast<float>(zj);
                 for (int g = 0; g < ng; ++g) {
                     const int kb = ka + 8 * g;
                     unsigned bits = 0;
 #pragma omp simd reduction(| : bits)
                     for (int l = 0; l < 8; ++l) {
-                        const float t = tb - rf[kb + l];
-                        const float ex = xf[kb + l] - xjf, ey = yf[kb + l] - yjf, ez = zf[kb + l] - zjf;
-                        const float d2 = ex * ex + ey * ey + ez * ez;
-                        bits |= static_cast<unsigned>((t > 0.0f) & (d2 < t * t)) << l;
+                        const float q = cjf * rf[kb + l] - xjf * xf[kb + l] - yjf * yf[kb + l] - zjf * zf[kb + l];
+                        bits |= static_cast<unsigned>(q < kjf) << l;
                     }
                     gbits[g] = static_cast<uint8_t>(bits);
                 }
