@@ -316,7 +316,8 @@ def test_screening_candidates_at_the_cutoff(species, monkeypatch, calls):
     kernel finds them by a single-precision test that must never reject one. Clusters with one
     such k at x_ijk = rc − δ (δ down to 0.005 Å, where the factor is ≈ 1e-11 from 1) in several
     directions: the kernel agrees with the torch path (which evaluates every triplet) to
-    1e-13 (a rejected k would change the energy by ≳ 3e-11 eV)."""
+    1e-13. (A test that rejects the candidates within ≈ 0.02 Å of the cutoff, kTestMargin =
+    −0.02, fails here by 4e-12 eV.)"""
     pot = Potential(list(species), [Component(PinnBOP(list(species), cutoff=RC, smoothing=HC))])
     base = {"A": 7.0, "alpha": 2.5, "B": 3.0, "beta": 1.2, "h": -0.3, "sigma": 0.4, "a": 0.8, "lambda": 0.7}
     pot.components[0].provider.set_values(base)
@@ -332,7 +333,10 @@ def test_screening_candidates_at_the_cutoff(species, monkeypatch, calls):
         k = j + 0.5 * (lo + hi) * u
         x = np.linalg.norm(k) + np.linalg.norm(k - j) - r_ij
         assert RC < np.linalg.norm(k) < 1.5 * RC and abs(x - x_target) < 1e-9
-        at = Atoms([species[0], species[-1], species[0]], positions=[[0.0, 0.0, 0.0], j, k], pbc=False)
+        # three more bonds of atom 0 on its far side: with 4 bonds the kernel's blocks of 4 end at
+        # the last bond, so k goes through the candidate test (not through a bond's block)
+        filler = [[-2.9, 0.3, 0.0], [-0.2, -2.8, 0.4], [0.3, 0.2, -3.0]]
+        at = Atoms([species[0], species[-1], species[0]] + [species[0]] * 3, positions=[[0.0, 0.0, 0.0], j, k, *filler], pbc=False)
         at.center(vacuum=10.0)
         return at
 

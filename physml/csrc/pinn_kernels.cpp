@@ -572,7 +572,8 @@ constexpr int kPad = 8;
 // c r_ik − r_ij·r_ik < K, c = rc + r_ij, K = rc (rc/2 + r_ij): its left side minus K is
 // (r_jk² − t²)/2, t = c − r_ik, so x < rc ⟺ r_jk < t holds exactly where it is negative (and
 // then t > 0). 0.05 Å² is far more than the rounding errors of the single-precision
-// evaluation (≲ 1e-6 Å in the coordinates below 1.5 rc, ≲ 3e-5 Å² in the terms of ≲ 150 Å²).
+// evaluation (≲ 1e-6 Å in the coordinates below 1.5 rc; ≲ 1e-6 relative in the terms, which
+// are below 3 rc²: ≲ 1e-4 Å² for rc = 6 Å).
 constexpr double kTestMargin = 0.05;
 
 // Neighbours of atom i (bonds r < rc first, each group in distance bins), structure of arrays.
