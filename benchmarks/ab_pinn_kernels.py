@@ -3,6 +3,7 @@ run by hand (not a test):
 
     PHYSML_DATA_DIR=../shared/data python benchmarks/ab_pinn_kernels.py HEAD~1 HEAD
     PHYSML_DATA_DIR=../shared/data python benchmarks/ab_pinn_kernels.py HEAD WORKTREE
+    PHYSML_DATA_DIR=../shared/data python benchmarks/ab_pinn_kernels.py HEAD HEAD --b-cflags "-mavx512f"
 
 Why: on a shared VM the speed drifts by up to 30 % within minutes, so two versions timed in
 separate processes (``bench_pinn.py --kernels``) cannot resolve changes of a few per cent.
@@ -22,7 +23,8 @@ computes something else is reported.
 
 Input: the 2,048-atom rattled fcc Al cell of ``bench_pinn.py --kernels`` with the Al_2020
 parameters p0 times (1 + 1 % noise) per atom. A version is a git revision (its
-``physml/csrc/pinn_kernels.{cpp,h}``) or ``WORKTREE`` (the files as they are).
+``physml/csrc/pinn_kernels.{cpp,h}``) or ``WORKTREE`` (the files as they are); ``--a-cflags`` / ``--b-cflags`` add compiler flags to
+one version's object (the same code with another instruction set, say).
 """
 
 from __future__ import annotations
@@ -177,11 +179,13 @@ def write_data(path: Path, pinn_file: str) -> int:
     return n
 
 
-def build(work: Path, first: dict[str, str], second: dict[str, str], cxx: str, flags: list[str]) -> Path:
-    """The driver with `first` in namespace physml_A and `second` in physml_B."""
+def build(work: Path, first: dict[str, str], second: dict[str, str], cxx: str, flags: list[str],
+          extra: tuple[list[str], list[str]] = ([], [])) -> Path:
+    """The driver with `first` in namespace physml_A and `second` in physml_B (each object
+    compiled with `flags` plus its own `extra` flags)."""
     exe = work / f"ab_{len(list(work.glob('ab_*')))}"
     objs = []
-    for slot, files in (("A", first), ("B", second)):
+    for (slot, files), more in zip((("A", first), ("B", second)), extra):
         d = work / slot
         shutil.rmtree(d, ignore_errors=True)
         d.mkdir()
@@ -191,7 +195,7 @@ def build(work: Path, first: dict[str, str], second: dict[str, str], cxx: str, f
                 text += f"\n// slot {slot}\n"
             (d / name).write_text(text)
         obj = work / f"{slot}.o"
-        subprocess.run([cxx, *flags, f"-Dphysml=physml_{slot}", "-c", str(d / "pinn_kernels.cpp"), "-o", str(obj)], check=True)
+        subprocess.run([cxx, *flags, *more, f"-Dphysml=physml_{slot}", "-c", str(d / "pinn_kernels.cpp"), "-o", str(obj)], check=True)
         objs.append(str(obj))
     (work / "driver.cpp").write_text(DRIVER)
     subprocess.run([cxx, *flags, "-I", str(work), str(work / "driver.cpp"), *objs, "-o", str(exe)], check=True)
@@ -216,6 +220,8 @@ def main() -> None:
     ap.add_argument("a", help="git revision or WORKTREE (the reference)")
     ap.add_argument("b", help="git revision or WORKTREE (the candidate)")
     ap.add_argument("--rounds", type=int, default=40, help="rounds per run (each: all atoms, both versions)")
+    ap.add_argument("--a-cflags", default="", help="extra compiler flags of version A (e.g. '-mavx512f')")
+    ap.add_argument("--b-cflags", default="", help="extra compiler flags of version B")
     ap.add_argument("--json")
     args = ap.parse_args()
     if args.rounds < 4:
@@ -234,11 +240,12 @@ def main() -> None:
         work = Path(tmp)
         data = work / "cell.bin"
         n = write_data(data, str(pinn_file))
-        r1 = run(build(work, va, vb, cxx, flags), data, args.rounds, n)  # B/A · bias
-        r2 = run(build(work, vb, va, cxx, flags), data, args.rounds, n)  # A/B · bias
-        r0 = run(build(work, va, va, cxx, flags), data, args.rounds, n)  # bias (A/A)
+        fa, fb = args.a_cflags.split(), args.b_cflags.split()
+        r1 = run(build(work, va, vb, cxx, flags, (fa, fb)), data, args.rounds, n)  # B/A · bias
+        r2 = run(build(work, vb, va, cxx, flags, (fb, fa)), data, args.rounds, n)  # A/B · bias
+        r0 = run(build(work, va, va, cxx, flags, (fa, fa)), data, args.rounds, n)  # bias (A/A)
     ratio, bias = math.sqrt(r1["median"] / r2["median"]), math.sqrt(r1["median"] * r2["median"])
-    print(f"A = {args.a}, B = {args.b}; {n} atoms, {args.rounds} rounds per run; CPU µs/atom, best round")
+    print(f"A = {args.a} {args.a_cflags}, B = {args.b} {args.b_cflags}; {n} atoms, {args.rounds} rounds per run; CPU µs/atom, best round")
     print(f"  run 1 (A, B in place 1, 2): median B/A {r1['median']:.3f} (quartiles {r1['q1']:.3f}–{r1['q3']:.3f}); A {r1['best_a_us']:.2f}, B {r1['best_b_us']:.2f}")
     print(f"  run 2 (B, A in place 1, 2): median A/B {r2['median']:.3f} (quartiles {r2['q1']:.3f}–{r2['q3']:.3f}); B {r2['best_a_us']:.2f}, A {r2['best_b_us']:.2f}")
     print(f"  control (A, A):             median {r0['median']:.3f} (quartiles {r0['q1']:.3f}–{r0['q3']:.3f})")

@@ -17,9 +17,10 @@ time per atom, best of ``--repeat`` calls (``pinn_bop_positions``: energy, dE/dp
 scattered to the positions, the forces path of the PINN at a fixed cell).
 
 ``--interleaved`` evaluates the PINN and the pure NN in one process on the same cell and
-neighbour list, alternating their calls (best CPU time of each over ``--repeat`` rounds): on
-a machine shared with other jobs both see the same load, so their ratio is steadier than
-that of separate processes run one after the other.
+neighbour list, alternating their calls (which comes first alternates from round to round):
+the ratio of the best CPU time of each over ``--repeat`` rounds, and the median and quartiles
+of the per-round ratios (two adjacent calls see the same load of a shared machine, so the
+median is the steadiest number).
 """
 
 from __future__ import annotations
@@ -108,13 +109,21 @@ def interleaved(n_atoms: int, pinn_file: str, repeat: int) -> dict:
     for p in pots.values():
         p(b, nlist=nl, stress=False)  # warm-up
     best = dict.fromkeys(pots, float("inf"))
-    for _ in range(repeat):
-        for kind, p in pots.items():
+    ratios = []  # per round: PINN / NN of adjacent calls (order alternating)
+    for r in range(repeat):
+        t = {}
+        for kind in (("pinn", "nn") if r % 2 == 0 else ("nn", "pinn")):
             c0 = time.process_time()
-            p(b, nlist=nl, stress=False)
-            best[kind] = min(best[kind], time.process_time() - c0)
+            pots[kind](b, nlist=nl, stress=False)
+            t[kind] = time.process_time() - c0
+            best[kind] = min(best[kind], t[kind])
+        ratios.append(t["pinn"] / t["nn"])
     us = {kind: t / len(a) * 1e6 for kind, t in best.items()}
-    return {"n_atoms": len(a), "pinn_cpu_us_per_atom": us["pinn"], "nn_cpu_us_per_atom": us["nn"], "ratio": best["pinn"] / best["nn"]}
+    q = sorted(ratios)
+    return {
+        "n_atoms": len(a), "pinn_cpu_us_per_atom": us["pinn"], "nn_cpu_us_per_atom": us["nn"], "ratio": best["pinn"] / best["nn"],
+        "round_ratio_median": q[len(q) // 2], "round_ratio_q1": q[len(q) // 4], "round_ratio_q3": q[(3 * len(q)) // 4],
+    }
 
 
 def kernels(repeat: int, pinn_file: str) -> dict:
@@ -188,7 +197,8 @@ def main() -> None:
         res = [interleaved(n, pinn_file, args.repeat) for n in args.sizes]
         for d in res:
             print(f"N={d['n_atoms']:6d}  PINN {d['pinn_cpu_us_per_atom']:7.1f}  pure NN {d['nn_cpu_us_per_atom']:7.1f} CPU µs/atom  "
-                  f"PINN / pure-NN = {d['ratio']:.3f}", flush=True)
+                  f"PINN / pure-NN = {d['ratio']:.3f} (best of each); per round: median {d['round_ratio_median']:.3f}, "
+                  f"quartiles {d['round_ratio_q1']:.3f}–{d['round_ratio_q3']:.3f}", flush=True)
         if args.json:
             Path(args.json).write_text(json.dumps(res, indent=2))
         return

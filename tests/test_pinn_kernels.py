@@ -420,6 +420,41 @@ def test_operator_input_errors():
         torch.ops.physml.gl_descriptor(v, i, j, sp, 2, 1, [0, 1], [0.0], 1.0, 6.0, 1.5)
 
 
+def test_operators_read_any_layout_of_the_vectors():
+    """The ops read (3, E)-row vectors in place and gather any other strides: the same pairs in
+    row, (E, 3) and strided-view layouts give bit-identical outputs of all four operators."""
+    a = bulk("Al", "fcc", a=4.05) * (2, 2, 2) + bulk("Cu", "fcc", a=3.6)
+    a.rattle(0.1, seed=3)
+    a.set_cell(a.cell * 1.02, scale_atoms=True)
+    a.pbc = True
+    b = Potential(["Al", "Cu"], [Component(PinnBOP(["Al", "Cu"], RC, HC))]).batch(a)
+    g = Graph.build(b, neighbor_list(b, 1.5 * RC), 2)
+    pr = g.pairs(1.5 * RC)
+    v = pr.vectors.detach()
+    rows = v.t().contiguous().t()
+    pad = torch.randn(len(v), 5, dtype=v.dtype)
+    pad[:, 1:4] = v
+    layouts = {"rows": rows, "contiguous": v.contiguous(), "view": pad[:, 1:4]}
+    assert rows.stride(0) == 1 and layouts["view"].stride() == (5, 1)
+    N, S = len(a), 2
+    gen = torch.Generator().manual_seed(4)
+    params = 0.5 + 0.1 * torch.rand(N, 4 * S + 3 * S * S + 1, generator=gen, dtype=v.dtype)
+    hyper = ([0, 1, 2, 4], [2.0, 3.0, 4.0], 1.0, 1.5 * RC, HC)
+    ops = torch.ops.physml
+    out = {}
+    for name, vec in layouts.items():
+        gd, A = ops.gl_descriptor(vec, pr.i, pr.j, g.species, N, S, *hyper)
+        grad_g = torch.linspace(-1.0, 1.0, gd.numel(), dtype=v.dtype).reshape(gd.shape)
+        back = ops.gl_descriptor_backward(grad_g, A, vec, pr.i, pr.j, g.species, S, *hyper)
+        bop = ops.pinn_bop(vec, pr.i, pr.j, g.species, params, S, RC, HC, True, True)
+        pos = ops.pinn_bop_positions(vec, pr.i, pr.j, g.species, params, S, RC, HC, True)
+        out[name] = [gd, A, back, *bop, *pos]
+        assert bool((gd != 0).any()) and bool((back != 0).any()) and bool((pos[1] != 0).any())
+    for name in ("contiguous", "view"):
+        for x, y in zip(out["rows"], out[name]):
+            assert torch.equal(x, y), name
+
+
 def test_isolated_atoms_have_zero_energy():
     pot = random_pinn(seed=9)
     far = Atoms("AlCu", positions=[[0, 0, 0], [30, 0, 0]])

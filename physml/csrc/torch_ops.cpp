@@ -1,7 +1,8 @@
 // Torch custom operators over whole pair lists (namespace physml; signatures in
-// pinn_kernels.h). Each op walks the centre atoms in order, gathers an atom's pair vectors
-// into contiguous local buffers (cache friendly, any input strides), and calls the per-atom
-// kernels of pinn_kernels.cpp. CPU, float64, single thread.
+// pinn_kernels.h). Each op walks the centre atoms in order and calls the per-atom kernels of
+// pinn_kernels.cpp on an atom's pair vectors as structure-of-arrays components: read in place
+// when the vectors are (3, E) rows (the pair geometry's layout), else gathered into contiguous
+// local buffers (any input strides). CPU, float64, single thread.
 #include <ATen/ATen.h>
 #include <torch/library.h>
 
@@ -100,16 +101,23 @@ struct Local {
 // view) instead of allocating and writing a third (E, 3) array
 at::Tensor pair_gradient(int64_t E, const at::TensorOptions& opts) { return at::empty_strided({E, 3}, {1, E}, opts); }
 
-// calls fn(a, lo, n) for every centre atom a with n > 0 pairs [lo, lo + n), its vectors in loc
+// calls fn(a, lo, n, x, y, z) for every centre atom a with n > 0 pairs [lo, lo + n), x, y, z
+// its pair vectors' components: read in place if the vectors are stored as (3, E) rows (stride
+// 1 along the pairs, the layout of the pair geometry), else gathered into loc
 template <class Fn>
 void for_each_atom(const PairList& pl, const at::Tensor& vectors, int64_t n_atoms, Local& loc, Fn&& fn) {
     const double* v = vectors.data_ptr<double>();
     const int64_t s0 = vectors.stride(0), s1 = vectors.stride(1);
+    const bool rows = s0 == 1;
     for (int64_t a = 0; a < n_atoms; ++a) {
         const int64_t lo = pl.start[a], n = pl.start[a + 1] - lo;
         if (n == 0) continue;
-        loc.gather(v, s0, s1, lo, n);
-        fn(a, lo, n);
+        if (rows) {
+            fn(a, lo, n, v + lo, v + s1 + lo, v + 2 * s1 + lo);
+        } else {
+            loc.gather(v, s0, s1, lo, n);
+            fn(a, lo, n, loc.x.data(), loc.y.data(), loc.z.data());
+        }
     }
 }
 
@@ -136,8 +144,8 @@ std::tuple<at::Tensor, at::Tensor> gl_descriptor(const at::Tensor& vectors, cons
     double* Ap = A.data_ptr<double>();
     Local loc(pl.max_pairs);
     physml::GaussianLegendreKernel::Buffers buf;
-    for_each_atom(pl, vectors, n_atoms, loc, [&](int64_t a, int64_t lo, int64_t n) {
-        kern.forward(static_cast<int>(n), loc.x.data(), loc.y.data(), loc.z.data(), pl.type.data() + lo,
+    for_each_atom(pl, vectors, n_atoms, loc, [&](int64_t a, int64_t lo, int64_t n, const double* x, const double* y, const double* z) {
+        kern.forward(static_cast<int>(n), x, y, z, pl.type.data() + lo,
                      Ap + a * kern.moment_size(), gp + a * kern.n_features(), buf);
     });
     return {g, A};
@@ -163,8 +171,8 @@ at::Tensor gl_descriptor_backward(const at::Tensor& grad_g, const at::Tensor& A,
     double* op = out.data_ptr<double>();
     Local loc(pl.max_pairs);
     physml::GaussianLegendreKernel::Buffers buf;
-    for_each_atom(pl, vectors, N, loc, [&](int64_t a, int64_t lo, int64_t n) {
-        kern.backward(static_cast<int>(n), loc.x.data(), loc.y.data(), loc.z.data(), pl.type.data() + lo,
+    for_each_atom(pl, vectors, N, loc, [&](int64_t a, int64_t lo, int64_t n, const double* x, const double* y, const double* z) {
+        kern.backward(static_cast<int>(n), x, y, z, pl.type.data() + lo,
                       Ap + a * kern.moment_size(), ggp + a * kern.n_features(), loc.gx.data(), loc.gy.data(),
                       loc.gz.data(), buf);
         loc.scatter(op, E, lo, n);
@@ -216,9 +224,9 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> pinn_bop(const at::Tensor& vector
     double* dpp = grad_params ? dp.data_ptr<double>() : nullptr;
     Local loc(c.pl.max_pairs);
     physml::PinnBOPKernel::Buffers buf;
-    for_each_atom(c.pl, vectors, N, loc, [&](int64_t a, int64_t lo, int64_t n) {
+    for_each_atom(c.pl, vectors, N, loc, [&](int64_t a, int64_t lo, int64_t n, const double* x, const double* y, const double* z) {
         // dE/dr straight into the (3, E) output
-        ep[a] = c.kern.energy(static_cast<int>(n), loc.x.data(), loc.y.data(), loc.z.data(), c.pl.type.data() + lo,
+        ep[a] = c.kern.energy(static_cast<int>(n), x, y, z, c.pl.type.data() + lo,
                               pp + a * P, grad_vectors ? dvp + lo : nullptr, grad_vectors ? dvp + E + lo : nullptr,
                               grad_vectors ? dvp + 2 * E + lo : nullptr, grad_params ? dpp + a * P : nullptr, buf);
     });
@@ -246,8 +254,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> pinn_bop_positions(const at::Tens
     double* dpp = grad_params ? dp.data_ptr<double>() : nullptr;
     Local loc(c.pl.max_pairs);
     physml::PinnBOPKernel::Buffers buf;
-    for_each_atom(c.pl, vectors, N, loc, [&](int64_t a, int64_t lo, int64_t n) {
-        ep[a] = c.kern.energy(static_cast<int>(n), loc.x.data(), loc.y.data(), loc.z.data(), c.pl.type.data() + lo,
+    for_each_atom(c.pl, vectors, N, loc, [&](int64_t a, int64_t lo, int64_t n, const double* x, const double* y, const double* z) {
+        ep[a] = c.kern.energy(static_cast<int>(n), x, y, z, c.pl.type.data() + lo,
                               pp + a * P, loc.gx.data(), loc.gy.data(), loc.gz.data(),
                               grad_params ? dpp + a * P : nullptr, buf);
         double sx = 0.0, sy = 0.0, sz = 0.0;
