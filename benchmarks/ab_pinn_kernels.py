@@ -3,7 +3,7 @@ run by hand (not a test):
 
     PHYSML_DATA_DIR=../shared/data python benchmarks/ab_pinn_kernels.py HEAD~1 HEAD
     PHYSML_DATA_DIR=../shared/data python benchmarks/ab_pinn_kernels.py HEAD WORKTREE
-    PHYSML_DATA_DIR=../shared/data python benchmarks/ab_pinn_kernels.py HEAD HEAD --b-cflags "-mavx512f"
+    PHYSML_DATA_DIR=../shared/data python benchmarks/ab_pinn_kernels.py HEAD HEAD --b-cflags=-mavx512f
 
 Why: on a shared VM the speed drifts by up to 30 % within minutes, so two versions timed in
 separate processes (``bench_pinn.py --kernels``) cannot resolve changes of a few per cent.
@@ -23,8 +23,10 @@ computes something else is reported.
 
 Input: the 2,048-atom rattled fcc Al cell of ``bench_pinn.py --kernels`` with the Al_2020
 parameters p0 times (1 + 1 % noise) per atom. A version is a git revision (its
-``physml/csrc/pinn_kernels.{cpp,h}``) or ``WORKTREE`` (the files as they are); ``--a-cflags`` / ``--b-cflags`` add compiler flags to
-one version's object (the same code with another instruction set, say).
+``physml/csrc/pinn_kernels.{cpp,h}``) or ``WORKTREE`` (the files as they are);
+``--a-cflags`` / ``--b-cflags`` add compiler flags to one version's object (the same code
+with another instruction set, say; write ``--b-cflags=-mavx512f``, with ``=``, since a lone
+value beginning with ``-`` would be read as an option).
 """
 
 from __future__ import annotations
@@ -220,7 +222,7 @@ def main() -> None:
     ap.add_argument("a", help="git revision or WORKTREE (the reference)")
     ap.add_argument("b", help="git revision or WORKTREE (the candidate)")
     ap.add_argument("--rounds", type=int, default=40, help="rounds per run (each: all atoms, both versions)")
-    ap.add_argument("--a-cflags", default="", help="extra compiler flags of version A (e.g. '-mavx512f')")
+    ap.add_argument("--a-cflags", default="", help="extra compiler flags of version A, e.g. --a-cflags=-mavx512f")
     ap.add_argument("--b-cflags", default="", help="extra compiler flags of version B")
     ap.add_argument("--json")
     args = ap.parse_args()
@@ -245,7 +247,8 @@ def main() -> None:
         r2 = run(build(work, vb, va, cxx, flags, (fb, fa)), data, args.rounds, n)  # A/B · bias
         r0 = run(build(work, va, va, cxx, flags, (fa, fa)), data, args.rounds, n)  # bias (A/A)
     ratio, bias = math.sqrt(r1["median"] / r2["median"]), math.sqrt(r1["median"] * r2["median"])
-    print(f"A = {args.a} {args.a_cflags}, B = {args.b} {args.b_cflags}; {n} atoms, {args.rounds} rounds per run; CPU µs/atom, best round")
+    label = lambda rev, fl: f"{rev} ({fl})" if fl else rev  # noqa: E731
+    print(f"A = {label(args.a, args.a_cflags)}, B = {label(args.b, args.b_cflags)}; {n} atoms, {args.rounds} rounds per run; CPU µs/atom, best round")
     print(f"  run 1 (A, B in place 1, 2): median B/A {r1['median']:.3f} (quartiles {r1['q1']:.3f}–{r1['q3']:.3f}); A {r1['best_a_us']:.2f}, B {r1['best_b_us']:.2f}")
     print(f"  run 2 (B, A in place 1, 2): median A/B {r2['median']:.3f} (quartiles {r2['q1']:.3f}–{r2['q3']:.3f}); B {r2['best_a_us']:.2f}, A {r2['best_b_us']:.2f}")
     print(f"  control (A, A):             median {r0['median']:.3f} (quartiles {r0['q1']:.3f}–{r0['q3']:.3f})")
